@@ -1,0 +1,138 @@
+"""Assembly: files with parsed headers (plus sidecars) become logical models with merged, checked facts.
+
+Facts read from the artifact itself win over sidecar files; where both state a fact and disagree, that is a
+finding. Grouping of multi-file models (shards, split GGUF) happens here too, so every output sees one
+logical model with its files listed.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+from lbom._checks import run_checks
+from lbom.model import BaseModelRef, Finding, ModelArtifact, ModelHeader, Severity, SidecarFacts
+
+if TYPE_CHECKING:
+    from lbom.scan import ReadFile
+
+R_SIDECAR_DISAGREES = "LBOM-SIDECAR-002"
+
+
+def assemble_models(
+    read_files: list[ReadFile], sidecars: dict[str, SidecarFacts | None]
+) -> list[ModelArtifact]:
+    from lbom.scan import file_entry
+
+    models = []
+    for read_file in read_files:
+        header = read_file.header
+        assert header is not None
+        entry = file_entry(read_file)
+        side = sidecars.get(read_file.candidate.directory)
+        models.append(build_model(header, (entry,), side, read_file.candidate.display_path))
+    return sorted(models, key=lambda m: m.path)
+
+
+def build_model(
+    header: ModelHeader,
+    files: tuple[object, ...],
+    sidecars: SidecarFacts | None,
+    path: str,
+    extra_findings: tuple[Finding, ...] = (),
+) -> ModelArtifact:
+    """Merge a (possibly combined) header with sidecar facts into a model, and run the checks on it."""
+    from lbom.model import FileEntry
+
+    entries = tuple(f for f in files if isinstance(f, FileEntry))
+    findings: list[Finding] = list(header.findings) + list(extra_findings)
+    side = sidecars or SidecarFacts()
+    if sidecars is not None:
+        findings.extend(sidecars.findings)
+
+    def merged(name: str, artifact_value: object, sidecar_value: object, sidecar_file: str) -> object:
+        if artifact_value is not None and sidecar_value is not None and _differs(artifact_value, sidecar_value):
+            findings.append(
+                Finding(
+                    R_SIDECAR_DISAGREES,
+                    Severity.LOW,
+                    f"{name} is {artifact_value!r} in the model file but {sidecar_value!r} in {sidecar_file}",
+                    path,
+                    name,
+                    "the model file's value is reported; check which one is right",
+                )
+            )
+        return artifact_value if artifact_value is not None else sidecar_value
+
+    architecture = merged("architecture", header.architecture, side.architecture, "config.json")
+    context_length = merged("context_length", header.context_length, side.context_length, "config.json")
+    vocab_size = merged("vocab_size", header.vocab_size, side.vocab_size, "config.json")
+    license_id = merged("license", header.license, side.license, "README.md")
+    base_models = header.base_models or tuple(BaseModelRef(name=name) for name in side.base_models)
+    dtype = header.dtype if header.dtype is not None else _normalise_dtype(side.dtype)
+    model = ModelArtifact(
+        name=header.name or _model_name(path),
+        path=path,
+        format=header.format,
+        files=entries,
+        architecture=architecture if isinstance(architecture, str) else None,
+        parameter_count=header.parameter_count,
+        tensor_count=header.tensor_count,
+        quantization=header.quantization or _sidecar_quantization(side),
+        dtype=dtype,
+        context_length=context_length if isinstance(context_length, int) else None,
+        vocab_size=vocab_size if isinstance(vocab_size, int) else None,
+        license=license_id if isinstance(license_id, str) else None,
+        license_name=header.license_name or side.license_name,
+        base_models=base_models,
+        training_framework=header.training_framework,
+        size_label=header.size_label,
+        tensor_types=header.tensor_types,
+        chat_templates=header.chat_templates + side.chat_templates,
+        metadata=header.metadata,
+        sidecars=sidecars,
+        source=entries[0].source if len(entries) == 1 else None,
+        findings=(),
+    )
+    findings.extend(run_checks(model))
+    return _with_findings(model, findings)
+
+
+def _with_findings(model: ModelArtifact, findings: list[Finding]) -> ModelArtifact:
+    import dataclasses
+
+    unique = sorted(set(findings), key=Finding.sort_key)
+    return dataclasses.replace(model, findings=tuple(unique))
+
+
+def _differs(a: object, b: object) -> bool:
+    if isinstance(a, str) and isinstance(b, str):
+        return _canon(a) != _canon(b)
+    return a != b
+
+
+def _canon(text: str) -> str:
+    return text.strip().lower().replace("_", "-")
+
+
+def _normalise_dtype(value: str | None) -> str | None:
+    if value is None:
+        return None
+    table = {"float32": "F32", "float16": "F16", "bfloat16": "BF16", "float64": "F64", "int8": "I8"}
+    return table.get(value.lower(), value)
+
+
+def _sidecar_quantization(side: SidecarFacts) -> str | None:
+    config = side.quantization_config
+    if not config:
+        return None
+    method = config.get("quant_method")
+    bits = config.get("bits")
+    if isinstance(method, str):
+        return f"{method}-{bits}bit" if isinstance(bits, int) else method
+    return None
+
+
+def _model_name(path: str) -> str:
+    base = os.path.basename(path.rstrip("/\\")) or path
+    return base

@@ -1,0 +1,22 @@
+"""Checks that look at an assembled model as a whole (beyond what a single reader can see).
+
+Each check module exposes ``check(model) -> list[Finding]``; ``CHECKS`` lists them in the order they run.
+Adding a family of checks = one new module + one line here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from lbom.model import Finding, ModelArtifact
+
+CheckFunction = Callable[[ModelArtifact], list[Finding]]
+
+CHECKS: tuple[CheckFunction, ...] = ()
+
+
+def run_checks(model: ModelArtifact) -> list[Finding]:
+    found: list[Finding] = []
+    for check in CHECKS:
+        found.extend(check(model))
+    return found

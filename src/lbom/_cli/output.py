@@ -1,0 +1,31 @@
+"""Writing command output: to stdout, or atomically to a file (temp file in the same folder, then rename)."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+
+from lbom.errors import OutputError
+
+
+def write_output(text: str, output: str | None) -> None:
+    if output is None or output == "-":
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    directory = os.path.dirname(os.path.abspath(output))
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".l-bom-", suffix=".tmp", dir=directory)
+    except OSError as exc:
+        raise OutputError(output, exc.strerror or str(exc)) from exc
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+        os.replace(tmp, output)
+    except OSError as exc:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise OutputError(output, exc.strerror or str(exc)) from exc

@@ -1,0 +1,96 @@
+"""``l-bom scan``: scan files or folders and write an SBOM document."""
+
+from __future__ import annotations
+
+import click
+
+from lbom._render.interface import OutputFormat
+
+_SEVERITIES = ("info", "low", "medium", "high", "critical")
+
+
+@click.command("scan")
+@click.argument("paths", nargs=-1, type=click.Path(dir_okay=True, file_okay=True, path_type=str))
+@click.option(
+    "-f",
+    "--format",
+    "fmt",
+    type=click.Choice([f.value for f in OutputFormat]),
+    default=OutputFormat.JSON.value,
+    show_default=True,
+    help="Output format.",
+)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=str), help="Write to FILE (atomically) instead of stdout.")
+@click.option("--no-hash", is_flag=True, help="Skip SHA-256 hashing (header-only scan).")
+@click.option("--all", "list_all", is_flag=True, help="Also list files that are not models.")
+@click.option(
+    "--fail-on",
+    type=click.Choice(_SEVERITIES),
+    default=None,
+    help="Exit 1 if any finding has this severity or worse.",
+)
+@click.option("--hf-title", help="hf-readme: title of the Space/model card.")
+@click.option("--hf-short-description", help="hf-readme: short description.")
+@click.option("--hf-sdk", type=click.Choice(["gradio", "docker", "static"]), default="static", show_default=True, help="hf-readme: Space SDK.")
+@click.option("--hf-app-file", help="hf-readme: app file (gradio/static).")
+@click.option("--hf-app-port", type=click.IntRange(1, 65535), help="hf-readme: app port (docker only).")
+def scan_command(
+    paths: tuple[str, ...],
+    fmt: str,
+    output: str | None,
+    no_hash: bool,
+    list_all: bool,
+    fail_on: str | None,
+    hf_title: str | None,
+    hf_short_description: str | None,
+    hf_sdk: str,
+    hf_app_file: str | None,
+    hf_app_port: int | None,
+) -> None:
+    """Scan model files or folders (recursively) and print an SBOM.
+
+    Files are recognised by their magic bytes. Nothing in them is executed and nothing is written next to them.
+    """
+    from lbom._cli import EXIT_GATE, EXIT_INPUT, warn
+    from lbom._cli.output import write_output
+    from lbom._render import RenderOptions, render
+    from lbom.errors import UsageError
+    from lbom.model import Severity
+    from lbom.scan import R_NOT_MODEL, ScanOptions, scan
+
+    if not paths:
+        raise UsageError("scan needs a PATH (a model file or a folder)")
+    if hf_app_port is not None and hf_sdk != "docker":
+        raise UsageError("--hf-app-port only applies with --hf-sdk docker")
+    fmt_enum = OutputFormat(fmt)
+    if fmt_enum is OutputFormat.HF_README and (hf_title is None):
+        pass  # the renderer derives a title from the model
+    result = scan(list(paths), options=ScanOptions(hash=not no_hash, list_unknown=list_all))
+    for finding in result.findings:
+        warn(f"warning: {finding.file}: {finding.message}")
+    for model in result.models:
+        for finding in model.findings:
+            if finding.severity >= Severity.HIGH:
+                warn(f"warning: {finding.file or model.path}: {finding.message}")
+    not_models = [f for f in result.findings if f.rule_id == R_NOT_MODEL and f.severity >= Severity.MEDIUM]
+    if result.single_file and not result.models:
+        ctx = click.get_current_context()
+        if not not_models:
+            warn(f"error: {paths[0]}: could not be read")
+        ctx.exit(EXIT_INPUT)
+    text = render(
+        result,
+        fmt_enum,
+        RenderOptions(
+            hf_title=hf_title,
+            hf_short_description=hf_short_description,
+            hf_sdk=hf_sdk,
+            hf_app_file=hf_app_file,
+            hf_app_port=hf_app_port,
+        ),
+    )
+    write_output(text, output)
+    if fail_on is not None:
+        threshold = Severity(fail_on)
+        if any(f.severity >= threshold for f in result.all_findings):
+            click.get_current_context().exit(EXIT_GATE)

@@ -1,0 +1,204 @@
+"""Format constants in one place, each table naming its source.
+
+A differential test (tests/differential/test_constants.py) compares these tables with the reference package
+(`gguf`) so that drift is caught when llama.cpp adds or renumbers types.
+"""
+
+from __future__ import annotations
+
+# --- GGUF -----------------------------------------------------------------------------------------------
+
+GGUF_MAGIC = b"GGUF"
+GGUF_DEFAULT_ALIGNMENT = 32
+
+# Source: llama.cpp ggml/include/gguf.h / gguf-py/gguf/constants.py `GGUFValueType`.
+GGUF_VALUE_TYPES: dict[int, str] = {
+    0: "UINT8",
+    1: "INT8",
+    2: "UINT16",
+    3: "INT16",
+    4: "UINT32",
+    5: "INT32",
+    6: "FLOAT32",
+    7: "BOOL",
+    8: "STRING",
+    9: "ARRAY",
+    10: "UINT64",
+    11: "INT64",
+    12: "FLOAT64",
+}
+
+# struct format characters for the fixed-size value types (little-endian prefix added by the reader).
+GGUF_SCALAR_FORMATS: dict[int, str] = {
+    0: "B",
+    1: "b",
+    2: "H",
+    3: "h",
+    4: "I",
+    5: "i",
+    6: "f",
+    7: "?",
+    10: "Q",
+    11: "q",
+    12: "d",
+}
+
+# `general.file_type` is a llama_ftype. Source: llama.cpp include/llama.h `enum llama_ftype` and
+# gguf-py/gguf/constants.py `LlamaFileType` (names without the MOSTLY_ prefix, as users say them).
+# 4, 5, 6 (Q4_1_SOME_F16, Q4_2, Q4_3) and 33-35 (Q4_0_4_4, Q4_0_4_8, Q4_0_8_8) are retired.
+LLAMA_FTYPE_NAMES: dict[int, str] = {
+    0: "F32",
+    1: "F16",
+    2: "Q4_0",
+    3: "Q4_1",
+    7: "Q8_0",
+    8: "Q5_0",
+    9: "Q5_1",
+    10: "Q2_K",
+    11: "Q3_K_S",
+    12: "Q3_K_M",
+    13: "Q3_K_L",
+    14: "Q4_K_S",
+    15: "Q4_K_M",
+    16: "Q5_K_S",
+    17: "Q5_K_M",
+    18: "Q6_K",
+    19: "IQ2_XXS",
+    20: "IQ2_XS",
+    21: "Q2_K_S",
+    22: "IQ3_XS",
+    23: "IQ3_XXS",
+    24: "IQ1_S",
+    25: "IQ4_NL",
+    26: "IQ3_S",
+    27: "IQ3_M",
+    28: "IQ2_S",
+    29: "IQ2_M",
+    30: "IQ4_XS",
+    31: "IQ1_M",
+    32: "BF16",
+    36: "TQ1_0",
+    37: "TQ2_0",
+    38: "MXFP4_MOE",
+    39: "NVFP4",
+    40: "Q1_0",
+    1024: "GUESSED",
+}
+
+LLAMA_FTYPE_RETIRED: dict[int, str] = {
+    4: "Q4_1_SOME_F16",
+    5: "Q4_2",
+    6: "Q4_3",
+    33: "Q4_0_4_4",
+    34: "Q4_0_4_8",
+    35: "Q4_0_8_8",
+}
+
+# Tensor storage types are ggml_type, a different numbering. Source: llama.cpp ggml/include/ggml.h
+# `enum ggml_type`, gguf-py/gguf/constants.py `GGMLQuantizationType` and `GGML_QUANT_SIZES`.
+# Value: (name, block size in elements, bytes per block).
+GGML_TYPES: dict[int, tuple[str, int, int]] = {
+    0: ("F32", 1, 4),
+    1: ("F16", 1, 2),
+    2: ("Q4_0", 32, 18),
+    3: ("Q4_1", 32, 20),
+    6: ("Q5_0", 32, 22),
+    7: ("Q5_1", 32, 24),
+    8: ("Q8_0", 32, 34),
+    9: ("Q8_1", 32, 40),
+    10: ("Q2_K", 256, 84),
+    11: ("Q3_K", 256, 110),
+    12: ("Q4_K", 256, 144),
+    13: ("Q5_K", 256, 176),
+    14: ("Q6_K", 256, 210),
+    15: ("Q8_K", 256, 292),
+    16: ("IQ2_XXS", 256, 66),
+    17: ("IQ2_XS", 256, 74),
+    18: ("IQ3_XXS", 256, 98),
+    19: ("IQ1_S", 256, 50),
+    20: ("IQ4_NL", 32, 18),
+    21: ("IQ3_S", 256, 110),
+    22: ("IQ2_S", 256, 82),
+    23: ("IQ4_XS", 256, 136),
+    24: ("I8", 1, 1),
+    25: ("I16", 1, 2),
+    26: ("I32", 1, 4),
+    27: ("I64", 1, 8),
+    28: ("F64", 1, 8),
+    29: ("IQ1_M", 256, 56),
+    30: ("BF16", 1, 2),
+    34: ("TQ1_0", 256, 54),
+    35: ("TQ2_0", 256, 66),
+    39: ("MXFP4", 32, 17),
+    40: ("NVFP4", 64, 36),
+    41: ("Q1_0", 128, 18),
+}
+
+# When `general.file_type` is absent, the dominant tensor type names the quantization. These ggml types map
+# onto the ftype a user would recognise; K-quant mixes (Q4_K_M vs Q4_K_S) cannot be told apart this way.
+GGML_TYPE_TO_FTYPE_GUESS: dict[str, str] = {
+    "F32": "F32",
+    "F16": "F16",
+    "BF16": "BF16",
+    "Q4_0": "Q4_0",
+    "Q4_1": "Q4_1",
+    "Q5_0": "Q5_0",
+    "Q5_1": "Q5_1",
+    "Q8_0": "Q8_0",
+    "Q2_K": "Q2_K",
+    "Q3_K": "Q3_K",
+    "Q4_K": "Q4_K",
+    "Q5_K": "Q5_K",
+    "Q6_K": "Q6_K",
+    "IQ2_XXS": "IQ2_XXS",
+    "IQ2_XS": "IQ2_XS",
+    "IQ2_S": "IQ2_S",
+    "IQ3_XXS": "IQ3_XXS",
+    "IQ3_S": "IQ3_S",
+    "IQ1_S": "IQ1_S",
+    "IQ1_M": "IQ1_M",
+    "IQ4_NL": "IQ4_NL",
+    "IQ4_XS": "IQ4_XS",
+    "TQ1_0": "TQ1_0",
+    "TQ2_0": "TQ2_0",
+    "MXFP4": "MXFP4",
+}
+
+# Pre-GGUF llama.cpp magics, as they appear in the first four bytes of the file (little-endian uint32 of
+# 'ggml', 'ggmf', 'ggjt' written by the old C code, hence reversed). Source: llama.cpp history, llama.h.
+LEGACY_GGML_MAGICS: dict[bytes, str] = {
+    b"lmgg": "ggml (unversioned, pre-GGUF)",
+    b"fmgg": "ggmf (pre-GGUF)",
+    b"tjgg": "ggjt (pre-GGUF)",
+    b"ggml": "ggml (pre-GGUF, big-endian)",
+    b"ggmf": "ggmf (pre-GGUF, big-endian)",
+    b"ggjt": "ggjt (pre-GGUF, big-endian)",
+}
+
+# --- safetensors ----------------------------------------------------------------------------------------
+
+SAFETENSORS_MAX_HEADER = 100_000_000  # safetensors/src/tensor.rs MAX_HEADER_SIZE
+
+# dtype -> size in bits. Source: huggingface/safetensors safetensors/src/tensor.rs `Dtype::bitsize`.
+SAFETENSORS_DTYPE_BITS: dict[str, int] = {
+    "BOOL": 8,
+    "F4": 4,
+    "F6_E2M3": 6,
+    "F6_E3M2": 6,
+    "U8": 8,
+    "I8": 8,
+    "F8_E5M2": 8,
+    "F8_E4M3": 8,
+    "F8_E8M0": 8,
+    "I16": 16,
+    "U16": 16,
+    "F16": 16,
+    "BF16": 16,
+    "I32": 32,
+    "U32": 32,
+    "F32": 32,
+    "F64": 64,
+    "I64": 64,
+    "U64": 64,
+    "C64": 64,
+}

@@ -1,0 +1,720 @@
+"""GGUF reader: metadata, tensor table and structural checks, from the header bytes only.
+
+The header region is pulled into memory in growing windows (never more than ``Limits.max_header_bytes``) and
+walked with precompiled ``struct`` unpackers, so a 262k-entry token list costs a tight loop, not a read() per
+element. Nested arrays are walked with an explicit stack (no recursion driven by the file). Every count and
+length is checked against the bytes that remain and a named cap before it is used.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from lbom._formats.constants import (
+    GGML_TYPE_TO_FTYPE_GUESS,
+    GGML_TYPES,
+    GGUF_DEFAULT_ALIGNMENT,
+    GGUF_MAGIC,
+    GGUF_SCALAR_FORMATS,
+    GGUF_VALUE_TYPES,
+    LEGACY_GGML_MAGICS,
+    LLAMA_FTYPE_NAMES,
+    LLAMA_FTYPE_RETIRED,
+)
+from lbom._formats.interface import ByteSource, FindingSink, Limits
+from lbom.model import (
+    ARRAY_PREVIEW_LEN,
+    BaseModelRef,
+    ChatTemplate,
+    JsonValue,
+    ModelHeader,
+    Severity,
+    TensorInfo,
+    TensorTypeStat,
+)
+
+FORMAT = "gguf"
+_TYPE_STRING = 8
+_TYPE_ARRAY = 9
+_GGML_MAX_DIMS = 4
+_INITIAL_WINDOW = 1 << 20
+_METADATA_STRING_CAP = 65_536
+"""Longer string values are cut in the metadata map (chat templates are kept whole elsewhere)."""
+
+# Rule ids for findings this reader emits. Stable: tools and policies refer to them.
+R_TRUNCATED = "LBOM-GGUF-001"
+R_CAP = "LBOM-GGUF-002"
+R_BAD_TYPE = "LBOM-GGUF-003"
+R_UTF8 = "LBOM-GGUF-004"
+R_DUP_KEY = "LBOM-GGUF-005"
+R_ALIGNMENT = "LBOM-GGUF-006"
+R_TENSOR_EXTENT = "LBOM-GGUF-007"
+R_TENSOR_OVERLAP = "LBOM-GGUF-008"
+R_TENSOR_SHAPE = "LBOM-GGUF-009"
+R_FILE_SIZE = "LBOM-GGUF-010"
+R_FTYPE = "LBOM-GGUF-011"
+R_QUANT_GUESSED = "LBOM-GGUF-012"
+R_LEGACY = "LBOM-GGUF-013"
+R_VOCAB_MISMATCH = "LBOM-GGUF-014"
+R_KEY_TYPE = "LBOM-GGUF-015"
+
+
+def sniff(head: bytes, filename: str) -> bool:
+    return head[:4] == GGUF_MAGIC or head[:4] in LEGACY_GGML_MAGICS
+
+
+class _Stop(Exception):
+    """Parsing cannot go on; what was read so far is kept."""
+
+    def __init__(self, rule_id: str, message: str, location: str | None = None) -> None:
+        super().__init__(message)
+        self.rule_id = rule_id
+        self.message = message
+        self.location = location
+
+
+class _Window:
+    """The header bytes read so far, grown on demand from the source, capped at ``limit`` bytes."""
+
+    def __init__(self, source: ByteSource, limit: int) -> None:
+        self.source = source
+        self.file_size = source.size
+        self.limit = min(limit, self.file_size)
+        self.buf = bytearray(source.read_at(0, min(_INITIAL_WINDOW, self.limit)))
+
+    def ensure(self, end: int, what: str, pos: int) -> None:
+        """Make ``buf[:end]`` available or stop with a finding that names what was being read."""
+        if end <= len(self.buf):
+            return
+        if end > self.file_size:
+            raise _Stop(
+                R_TRUNCATED,
+                f"file ends while reading {what}: needs bytes up to {end}, file has {self.file_size}",
+                f"offset {pos}",
+            )
+        if end > self.limit:
+            raise _Stop(
+                R_CAP,
+                f"header larger than the {self.limit:,}-byte cap while reading {what}",
+                f"offset {pos}",
+            )
+        want = min(max(end, 2 * len(self.buf)), self.limit)
+        chunk = self.source.read_at(len(self.buf), want - len(self.buf))
+        self.buf += chunk
+        if end > len(self.buf):
+            raise _Stop(R_TRUNCATED, f"short read while reading {what}", f"offset {pos}")
+
+
+@dataclass
+class _State:
+    sink: FindingSink
+    limits: Limits
+    e: str  # struct byte-order prefix
+    window: _Window
+    pos: int = 0
+    u32: Callable[..., tuple[Any, ...]] = field(init=False)
+    u64: Callable[..., tuple[Any, ...]] = field(init=False)
+    utf8_reported: int = 0
+
+    def __post_init__(self) -> None:
+        self.u32 = struct.Struct(self.e + "I").unpack_from
+        self.u64 = struct.Struct(self.e + "Q").unpack_from
+
+    def read_u32(self, what: str) -> int:
+        self.window.ensure(self.pos + 4, what, self.pos)
+        (value,) = self.u32(self.window.buf, self.pos)
+        self.pos += 4
+        return int(value)
+
+    def read_u64(self, what: str) -> int:
+        self.window.ensure(self.pos + 8, what, self.pos)
+        (value,) = self.u64(self.window.buf, self.pos)
+        self.pos += 8
+        return int(value)
+
+    def remaining(self) -> int:
+        return self.window.file_size - self.pos
+
+    def read_string(self, what: str, cap: int) -> str:
+        start = self.pos
+        length = self.read_u64(f"length of {what}")
+        if length > cap:
+            raise _Stop(R_CAP, f"{what} claims {length:,} bytes, above the {cap:,}-byte cap", f"offset {start}")
+        if length > self.remaining():
+            raise _Stop(
+                R_TRUNCATED,
+                f"{what} claims {length:,} bytes but only {self.remaining():,} remain in the file",
+                f"offset {start}",
+            )
+        self.window.ensure(self.pos + length, what, self.pos)
+        raw = bytes(self.window.buf[self.pos : self.pos + length])
+        self.pos += length
+        return self.decode(raw, what, start)
+
+    def decode(self, raw: bytes, what: str, offset: int) -> str:
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            if self.utf8_reported < 20:
+                self.sink.add(
+                    R_UTF8,
+                    Severity.LOW,
+                    f"{what} is not valid UTF-8 (shown with replacement characters)",
+                    f"offset {offset}",
+                )
+            self.utf8_reported += 1
+            return raw.decode("utf-8", "replace")
+
+
+def _json_float(value: float) -> JsonValue:
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    return value
+
+
+def _scalar(vtype: int, raw: Any) -> JsonValue:
+    if vtype in (6, 12):
+        return _json_float(float(raw))
+    if vtype == 7:
+        return bool(raw)
+    return int(raw)
+
+
+@dataclass
+class _ArrayFrame:
+    elem_type: int
+    count: int
+    location: str
+    done: int = 0
+    preview: list[JsonValue] = field(default_factory=list)
+
+    def value(self) -> JsonValue:
+        type_name = GGUF_VALUE_TYPES.get(self.elem_type, str(self.elem_type))
+        if self.count <= ARRAY_PREVIEW_LEN and self.elem_type != _TYPE_ARRAY:
+            return list(self.preview)
+        return {
+            "type": "array",
+            "element_type": type_name,
+            "count": self.count,
+            "preview": list(self.preview),
+        }
+
+
+def _read_array(st: _State, key: str) -> tuple[JsonValue, list[str] | None]:
+    """Read an array value iteratively. Returns the JSON value and, for string arrays, nothing else
+    (token lists are summarised; only the count matters beyond the preview)."""
+    stack: list[_ArrayFrame] = []
+    result: JsonValue = None
+    elem_type, count = _array_header(st, key, depth=0)
+    stack.append(_ArrayFrame(elem_type, count, key))
+    while stack:
+        frame = stack[-1]
+        if frame.elem_type == _TYPE_ARRAY:
+            if frame.done == frame.count:
+                stack.pop()
+                value = frame.value()
+                if stack:
+                    _add_preview(stack[-1], value)
+                else:
+                    result = value
+                continue
+            if len(stack) >= st.limits.max_nesting:
+                raise _Stop(
+                    R_CAP,
+                    f"arrays nested deeper than {st.limits.max_nesting} levels",
+                    f"key {key}",
+                )
+            sub_type, sub_count = _array_header(st, key, depth=len(stack))
+            frame.done += 1
+            stack.append(_ArrayFrame(sub_type, sub_count, key))
+            continue
+        _read_flat_elements(st, frame, key)
+        stack.pop()
+        value = frame.value()
+        if stack:
+            _add_preview(stack[-1], value)
+        else:
+            result = value
+    return result, None
+
+
+def _add_preview(frame: _ArrayFrame, value: JsonValue) -> None:
+    if len(frame.preview) < ARRAY_PREVIEW_LEN:
+        frame.preview.append(value)
+
+
+def _array_header(st: _State, key: str, depth: int) -> tuple[int, int]:
+    start = st.pos
+    elem_type = st.read_u32(f"array element type of {key}")
+    count = st.read_u64(f"array length of {key}")
+    if elem_type not in GGUF_VALUE_TYPES:
+        raise _Stop(R_BAD_TYPE, f"array of unknown value type {elem_type}", f"key {key}")
+    if count > st.limits.max_array_elements:
+        raise _Stop(
+            R_CAP,
+            f"array claims {count:,} elements, above the {st.limits.max_array_elements:,} cap",
+            f"key {key} (offset {start})",
+        )
+    min_size = 8 if elem_type == _TYPE_STRING else 12 if elem_type == _TYPE_ARRAY else None
+    if min_size is None:
+        min_size = struct.calcsize(GGUF_SCALAR_FORMATS[elem_type])
+    if count * min_size > st.remaining():
+        raise _Stop(
+            R_TRUNCATED,
+            f"array claims {count:,} elements ({count * min_size:,}+ bytes) but only "
+            f"{st.remaining():,} bytes remain in the file",
+            f"key {key} (offset {start})",
+        )
+    return elem_type, count
+
+
+def _read_flat_elements(st: _State, frame: _ArrayFrame, key: str) -> None:
+    count = frame.count
+    if frame.elem_type == _TYPE_STRING:
+        _read_string_elements(st, frame, key)
+        return
+    fmt = GGUF_SCALAR_FORMATS[frame.elem_type]
+    size = struct.calcsize(fmt)
+    st.window.ensure(st.pos + count * size, f"array {key}", st.pos)
+    shown = min(count, ARRAY_PREVIEW_LEN)
+    values = struct.unpack_from(f"{st.e}{shown}{fmt}", st.window.buf, st.pos)
+    frame.preview.extend(_scalar(frame.elem_type, v) for v in values)
+    st.pos += count * size
+    frame.done = count
+
+
+def _read_string_elements(st: _State, frame: _ArrayFrame, key: str) -> None:
+    """Walk ``count`` length-prefixed strings. The hot loop of the whole reader (token lists, merges)."""
+    count = frame.count
+    u64 = st.u64
+    cap = st.limits.max_string_bytes
+    window = st.window
+    pos = st.pos
+    start_region = pos
+    shown = min(count, ARRAY_PREVIEW_LEN)
+    index = 0
+    long_string = False
+    while index < count:
+        buf = window.buf
+        limit = len(buf) - 8
+        # Fast path: as many whole strings as the current window holds.
+        while index < count and pos <= limit:
+            (length,) = u64(buf, pos)
+            if length > 127:
+                if length > cap:
+                    raise _Stop(
+                        R_CAP,
+                        f"string {index} claims {length:,} bytes, above the {cap:,}-byte cap",
+                        f"key {key} (offset {pos})",
+                    )
+                long_string = True
+            end = pos + 8 + length
+            if end > len(buf):
+                break
+            pos = end
+            index += 1
+        if index >= count:
+            break
+        # Grow the window: the next string header, or the rest of a long string, is not loaded yet.
+        need = pos + 8
+        if need <= len(window.buf):
+            (length,) = u64(window.buf, pos)
+            if length > cap:
+                raise _Stop(
+                    R_CAP,
+                    f"string {index} claims {length:,} bytes, above the {cap:,}-byte cap",
+                    f"key {key} (offset {pos})",
+                )
+            need = pos + 8 + length
+        window.ensure(need, f"string {index} of {key}", pos)
+    st.pos = pos
+    frame.done = count
+    # Previews: decode the first few strings individually.
+    preview_pos = start_region
+    for i in range(shown):
+        (length,) = u64(window.buf, preview_pos)
+        raw = bytes(window.buf[preview_pos + 8 : preview_pos + 8 + length])
+        frame.preview.append(st.decode(raw, f"string {i} of {key}", preview_pos))
+        preview_pos += 8 + length
+    _check_utf8_region(st, key, start_region, pos, count, long_string)
+
+
+def _check_utf8_region(st: _State, key: str, start: int, end: int, count: int, long_string: bool) -> None:
+    """Validate every string of an array in one decode of the whole region when that is sound.
+
+    With all lengths < 128 every length prefix is bytes < 0x80 followed by zero bytes, so a valid decode of
+    the region implies each string is valid on its own. Otherwise, decode each string.
+    """
+    buf = st.window.buf
+    if not long_string:
+        try:
+            bytes(buf[start:end]).decode("utf-8")
+            return
+        except UnicodeDecodeError:
+            pass
+    u64 = st.u64
+    pos = start
+    for i in range(count):
+        (length,) = u64(buf, pos)
+        raw = bytes(buf[pos + 8 : pos + 8 + length])
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError:
+            st.sink.add(
+                R_UTF8,
+                Severity.LOW,
+                f"element {i} of {key} is not valid UTF-8",
+                f"key {key} (offset {pos})",
+            )
+            return
+        pos += 8 + length
+
+
+def _read_value(st: _State, vtype: int, key: str) -> JsonValue:
+    if vtype == _TYPE_STRING:
+        return st.read_string(f"value of {key}", st.limits.max_string_bytes)
+    if vtype == _TYPE_ARRAY:
+        value, _ = _read_array(st, key)
+        return value
+    fmt = GGUF_SCALAR_FORMATS.get(vtype)
+    if fmt is None:
+        raise _Stop(R_BAD_TYPE, f"unknown value type {vtype}", f"key {key}")
+    size = struct.calcsize(fmt)
+    st.window.ensure(st.pos + size, f"value of {key}", st.pos)
+    (raw,) = struct.unpack_from(st.e + fmt, st.window.buf, st.pos)
+    st.pos += size
+    return _scalar(vtype, raw)
+
+
+@dataclass
+class _Parsed:
+    version: int | None = None
+    byte_order: str = "little"
+    kv: dict[str, JsonValue] = field(default_factory=dict)
+    kv_types: dict[str, int] = field(default_factory=dict)
+    full_strings: dict[str, str] = field(default_factory=dict)
+    tensors: list[tuple[str, int, tuple[int, ...], int]] = field(default_factory=list)
+    header_end: int | None = None
+
+
+def read(source: ByteSource, limits: Limits) -> ModelHeader:
+    sink = FindingSink(source.name)
+    head = source.read_at(0, 24)
+    if head[:4] in LEGACY_GGML_MAGICS:
+        sink.add(
+            R_LEGACY,
+            Severity.MEDIUM,
+            f"legacy llama.cpp file ({LEGACY_GGML_MAGICS[head[:4]]}); not supported by current llama.cpp",
+            "offset 0",
+            "convert it to GGUF with llama.cpp's conversion scripts, or download a GGUF build",
+        )
+        return ModelHeader(
+            format="ggml-legacy",
+            format_version=LEGACY_GGML_MAGICS[head[:4]],
+            findings=sink.result(),
+            header_bytes_read=len(head),
+        )
+    parsed = _Parsed()
+    window = _Window(source, limits.max_header_bytes)
+    try:
+        _parse(window, limits, sink, parsed)
+    except _Stop as stop:
+        sink.add(stop.rule_id, Severity.HIGH, stop.message, stop.location, "the file is malformed or truncated; re-download it")
+    return _assemble(parsed, source, sink, len(window.buf))
+
+
+def _parse(window: _Window, limits: Limits, sink: FindingSink, parsed: _Parsed) -> None:
+    if len(window.buf) < 8:
+        raise _Stop(R_TRUNCATED, f"file is {window.file_size} bytes, too short for a GGUF header", "offset 0")
+    (version_le,) = struct.unpack_from("<I", window.buf, 4)
+    (version_be,) = struct.unpack_from(">I", window.buf, 4)
+    if version_le in (1, 2, 3):
+        e, version = "<", version_le
+    elif version_be in (2, 3):
+        e, version = ">", version_be
+        parsed.byte_order = "big"
+    else:
+        raise _Stop(R_BAD_TYPE, f"unknown GGUF version {version_le}", "offset 4")
+    parsed.version = version
+    if version == 1:
+        sink.add(
+            R_LEGACY,
+            Severity.MEDIUM,
+            "GGUF version 1 (32-bit counts) is a legacy format not read by current llama.cpp",
+            "offset 4",
+            "re-convert the model with a current llama.cpp",
+        )
+        return
+    st = _State(sink, limits, e, window, pos=8)
+    tensor_count = st.read_u64("tensor count")
+    kv_count = st.read_u64("metadata key count")
+    if kv_count > limits.max_kv_count or kv_count * 13 > st.remaining():
+        raise _Stop(R_CAP, f"metadata key count {kv_count:,} is impossible for this file", "offset 16")
+    if tensor_count > limits.max_tensor_count or tensor_count * 24 > st.remaining():
+        raise _Stop(R_CAP, f"tensor count {tensor_count:,} is impossible for this file", "offset 8")
+    for index in range(kv_count):
+        key_offset = st.pos
+        key = st.read_string(f"key {index}", 65_535)
+        vtype = st.read_u32(f"type of key {key}")
+        if vtype not in GGUF_VALUE_TYPES:
+            raise _Stop(R_BAD_TYPE, f"key {key!r} has unknown value type {vtype}", f"offset {key_offset}")
+        value = _read_value(st, vtype, key)
+        if key in parsed.kv:
+            sink.add(R_DUP_KEY, Severity.MEDIUM, f"duplicate metadata key {key!r}; the last one wins", f"key {key}")
+        if isinstance(value, str) and len(value) > _METADATA_STRING_CAP:
+            parsed.full_strings[key] = value
+            value = value[:_METADATA_STRING_CAP] + f"... [{len(value) - _METADATA_STRING_CAP:,} more characters]"
+        elif isinstance(value, str) and key.startswith("tokenizer.chat_template"):
+            parsed.full_strings[key] = value
+        parsed.kv[key] = value
+        parsed.kv_types[key] = vtype
+    for index in range(tensor_count):
+        name = st.read_string(f"name of tensor {index}", 65_535)
+        n_dims = st.read_u32(f"dimension count of tensor {name}")
+        if n_dims > limits.max_dims:
+            raise _Stop(R_TENSOR_SHAPE, f"tensor {name!r} claims {n_dims} dimensions", f"tensor {name}")
+        dims = tuple(st.read_u64(f"dimension of tensor {name}") for _ in range(n_dims))
+        ttype = st.read_u32(f"type of tensor {name}")
+        offset = st.read_u64(f"offset of tensor {name}")
+        parsed.tensors.append((name, ttype, dims, offset))
+    parsed.header_end = st.pos
+
+
+def _uint(kv: dict[str, JsonValue], key: str) -> int | None:
+    value = kv.get(key)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        return None
+    return value
+
+
+def _str(kv: dict[str, JsonValue], key: str) -> str | None:
+    value = kv.get(key)
+    return value if isinstance(value, str) and value else None
+
+
+def _assemble(parsed: _Parsed, source: ByteSource, sink: FindingSink, bytes_read: int) -> ModelHeader:
+    kv = parsed.kv
+    arch = _str(kv, "general.architecture")
+    alignment = _alignment(kv, sink)
+    tensors, stats, parameter_count, data_end = _check_tensors(parsed, alignment, source.size, sink)
+    quantization = _quantization(kv, stats, sink)
+    context_length = _uint(kv, f"{arch}.context_length") if arch else None
+    vocab_size = _vocab_size(kv, arch, sink)
+    base_models = _base_models(kv)
+    templates = tuple(
+        ChatTemplate(
+            name="default" if key == "tokenizer.chat_template" else key.removeprefix("tokenizer.chat_template."),
+            source=f"gguf:{key}",
+            text=text,
+        )
+        for key, text in sorted(parsed.full_strings.items())
+        if key == "tokenizer.chat_template" or key.startswith("tokenizer.chat_template.")
+    )
+    dtype = None
+    if stats:
+        dtype = stats[0].type_name if len(stats) == 1 else "mixed"
+    metadata: dict[str, JsonValue] = dict(sorted(kv.items()))
+    metadata["gguf.version"] = parsed.version
+    metadata["gguf.byte_order"] = parsed.byte_order
+    metadata["gguf.alignment"] = alignment
+    return ModelHeader(
+        format=FORMAT,
+        format_version=str(parsed.version) if parsed.version is not None else None,
+        architecture=arch,
+        name=_str(kv, "general.name"),
+        parameter_count=parameter_count if parsed.header_end is not None else None,
+        tensor_count=len(tensors) if parsed.header_end is not None else None,
+        quantization=quantization,
+        dtype=dtype,
+        context_length=context_length,
+        vocab_size=vocab_size,
+        license=_str(kv, "general.license"),
+        license_name=_str(kv, "general.license.name"),
+        license_link=_str(kv, "general.license.link"),
+        base_models=base_models,
+        training_framework=None,
+        size_label=_str(kv, "general.size_label"),
+        tensor_types=stats,
+        tensors=tuple(tensors),
+        chat_templates=templates,
+        metadata=metadata,
+        findings=sink.result(),
+        header_bytes_read=bytes_read,
+        data_bytes_expected=data_end,
+    )
+
+
+def _alignment(kv: dict[str, JsonValue], sink: FindingSink) -> int:
+    if "general.alignment" not in kv:
+        return GGUF_DEFAULT_ALIGNMENT
+    value = kv["general.alignment"]
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0 or value & (value - 1):
+        sink.add(
+            R_ALIGNMENT,
+            Severity.HIGH,
+            f"general.alignment is {value!r}; it must be a non-zero power of two (using {GGUF_DEFAULT_ALIGNMENT})",
+            "key general.alignment",
+        )
+        return GGUF_DEFAULT_ALIGNMENT
+    return value
+
+
+def _check_tensors(
+    parsed: _Parsed, alignment: int, file_size: int, sink: FindingSink
+) -> tuple[list[TensorInfo], tuple[TensorTypeStat, ...], int, int | None]:
+    if parsed.header_end is None:
+        # The tensor table was not (fully) read: report what we have, check nothing.
+        return [], (), 0, None
+    data_start = -(-parsed.header_end // alignment) * alignment
+    tensors: list[TensorInfo] = []
+    per_type: dict[str, list[int]] = {}
+    parameter_count = 0
+    extents: list[tuple[int, int, str]] = []
+    reported = 0
+    for name, ttype, dims, offset in parsed.tensors:
+        elements = 1
+        for dim in dims:
+            elements *= dim
+        parameter_count += elements
+        info = GGML_TYPES.get(ttype)
+        if info is None:
+            type_name = f"UNKNOWN({ttype})"
+            sink.add(R_BAD_TYPE, Severity.HIGH, f"tensor {name!r} has unknown ggml type {ttype}", f"tensor {name}")
+            nbytes = None
+        else:
+            type_name, block, type_size = info
+            if dims and dims[0] % block:
+                sink.add(
+                    R_TENSOR_SHAPE,
+                    Severity.HIGH,
+                    f"tensor {name!r}: first dimension {dims[0]} is not a multiple of the {type_name} block "
+                    f"size {block}",
+                    f"tensor {name}",
+                )
+            nbytes = elements // block * type_size
+        if len(dims) > _GGML_MAX_DIMS:
+            sink.add(R_TENSOR_SHAPE, Severity.MEDIUM, f"tensor {name!r} has {len(dims)} dimensions (ggml allows 4)", f"tensor {name}")
+        stat = per_type.setdefault(type_name, [0, 0])
+        stat[0] += 1
+        stat[1] += elements
+        if offset % alignment and reported < 50:
+            reported += 1
+            sink.add(
+                R_ALIGNMENT,
+                Severity.HIGH,
+                f"tensor {name!r} offset {offset} is not a multiple of the alignment {alignment}",
+                f"tensor {name}",
+            )
+        absolute = data_start + offset
+        if nbytes is not None:
+            if absolute + nbytes > file_size and reported < 50:
+                reported += 1
+                sink.add(
+                    R_TENSOR_EXTENT,
+                    Severity.HIGH,
+                    f"tensor {name!r} spans bytes {absolute}..{absolute + nbytes} but the file has {file_size}",
+                    f"tensor {name}",
+                    "the file is truncated or its tensor table lies; re-download it",
+                )
+            extents.append((absolute, absolute + nbytes, name))
+        tensors.append(TensorInfo(name, type_name, dims, absolute, nbytes))
+    extents.sort()
+    for (start_a, end_a, name_a), (start_b, _end_b, name_b) in zip(extents, extents[1:]):
+        if start_b < end_a and reported < 50:
+            reported += 1
+            sink.add(
+                R_TENSOR_OVERLAP,
+                Severity.HIGH,
+                f"tensors {name_a!r} and {name_b!r} overlap (bytes {start_b}..{end_a})",
+                f"tensor {name_b}",
+            )
+    data_end = max((end for _s, end, _n in extents), default=data_start)
+    if extents and data_end <= file_size and file_size - data_end > alignment:
+        sink.add(
+            R_FILE_SIZE,
+            Severity.LOW,
+            f"{file_size - data_end:,} bytes follow the last tensor; the tensor table does not account for them",
+            f"offset {data_end}",
+            "a well-formed GGUF ends at its last tensor (plus padding); check where the extra bytes came from",
+        )
+    stats = tuple(
+        TensorTypeStat(type_name, counts[0], counts[1])
+        for type_name, counts in sorted(per_type.items(), key=lambda item: (-item[1][1], item[0]))
+    )
+    return tensors, stats, parameter_count, data_end
+
+
+def _quantization(kv: dict[str, JsonValue], stats: tuple[TensorTypeStat, ...], sink: FindingSink) -> str | None:
+    if "general.file_type" in kv:
+        value = kv["general.file_type"]
+        if isinstance(value, bool) or not isinstance(value, int):
+            sink.add(R_KEY_TYPE, Severity.MEDIUM, f"general.file_type is {value!r}, not an integer", "key general.file_type")
+        elif value in LLAMA_FTYPE_NAMES:
+            return LLAMA_FTYPE_NAMES[value]
+        elif value in LLAMA_FTYPE_RETIRED:
+            sink.add(
+                R_FTYPE,
+                Severity.LOW,
+                f"general.file_type {value} ({LLAMA_FTYPE_RETIRED[value]}) is a retired llama.cpp file type",
+                "key general.file_type",
+            )
+            return LLAMA_FTYPE_RETIRED[value]
+        else:
+            sink.add(R_FTYPE, Severity.MEDIUM, f"general.file_type {value} is not a known llama_ftype", "key general.file_type")
+            return f"unknown({value})"
+    dominant = _dominant_type(stats)
+    if dominant is None:
+        return None
+    guess = GGML_TYPE_TO_FTYPE_GUESS.get(dominant, dominant)
+    sink.add(
+        R_QUANT_GUESSED,
+        Severity.INFO,
+        f"general.file_type is absent; quantization {guess} inferred from the dominant tensor type {dominant}",
+        "key general.file_type",
+    )
+    return guess
+
+
+def _dominant_type(stats: tuple[TensorTypeStat, ...]) -> str | None:
+    """The tensor type holding the most parameters, ignoring F32 (norms, biases) when anything else exists."""
+    candidates = [s for s in stats if s.type_name != "F32"] or list(stats)
+    if not candidates:
+        return None
+    return max(candidates, key=lambda s: (s.parameter_count, s.type_name)).type_name
+
+
+def _vocab_size(kv: dict[str, JsonValue], arch: str | None, sink: FindingSink) -> int | None:
+    declared = _uint(kv, f"{arch}.vocab_size") if arch else None
+    tokens = kv.get("tokenizer.ggml.tokens")
+    listed: int | None = None
+    if isinstance(tokens, dict) and isinstance(tokens.get("count"), int):
+        count = tokens["count"]
+        listed = count if isinstance(count, int) else None
+    elif isinstance(tokens, list):
+        listed = len(tokens)
+    if declared is not None and listed is not None and declared != listed:
+        sink.add(
+            R_VOCAB_MISMATCH,
+            Severity.LOW,
+            f"{arch}.vocab_size is {declared} but tokenizer.ggml.tokens has {listed} entries",
+            f"key {arch}.vocab_size",
+        )
+    return declared if declared is not None else listed
+
+
+def _base_models(kv: dict[str, JsonValue]) -> tuple[BaseModelRef, ...]:
+    count = _uint(kv, "general.base_model.count") or 0
+    refs = []
+    for i in range(min(count, 64)):
+        name = _str(kv, f"general.base_model.{i}.name")
+        repo = _str(kv, f"general.base_model.{i}.repo_url")
+        org = _str(kv, f"general.base_model.{i}.organization")
+        if name or repo:
+            refs.append(BaseModelRef(name=name or repo or "", organization=org, repo_url=repo))
+    return tuple(refs)

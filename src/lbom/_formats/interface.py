@@ -1,0 +1,170 @@
+"""The contract between the scanner and the format readers.
+
+A reader gets a :class:`ByteSource` (a local file, or a remote file read by HTTP ranges) and the scan's
+:class:`Limits`, and returns a :class:`~lbom.model.ModelHeader`. It must never execute anything from the file,
+never allocate or loop on a count it has not checked against the bytes that remain and a named cap, and never
+raise for malformed content: what is wrong becomes findings. It may raise :class:`~lbom.errors.InputError`
+only when the bytes cannot be read at all.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+from lbom.model import Finding, ModelHeader, Severity
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Named caps on what a single file may make a reader do. Exceeding one is a finding, not a crash."""
+
+    max_header_bytes: int = 100_000_000
+    """Bytes of header a reader may load (the safetensors reference rejects larger headers)."""
+    max_array_elements: int = 50_000_000
+    """Elements in one metadata array (GGUF token lists are ~10^5-10^6)."""
+    max_string_bytes: int = 16 * 1024 * 1024
+    """Bytes in one metadata string (chat templates are a few KB)."""
+    max_kv_count: int = 1_000_000
+    max_tensor_count: int = 10_000_000
+    max_dims: int = 8
+    max_nesting: int = 8
+    """Depth of arrays inside arrays."""
+    max_zip_members: int = 100_000
+    max_zip_uncompressed: int = 512 * 1024 * 1024
+    """Total bytes a reader may decompress from a zip archive (pickles, configs), never extracted to disk."""
+    max_pickle_ops: int = 20_000_000
+    max_sidecar_bytes: int = 8 * 1024 * 1024
+    max_remote_bytes: int = 256 * 1024 * 1024
+    """Bytes a remote header-only scan may fetch for one file."""
+
+
+DEFAULT_LIMITS = Limits()
+
+
+@runtime_checkable
+class ByteSource(Protocol):
+    """Random-access bytes: a local file or a remote one. ``read_at`` may return fewer bytes only at EOF."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def size(self) -> int: ...
+
+    def read_at(self, offset: int, length: int) -> bytes: ...
+
+
+class LocalFileSource:
+    """A local regular file opened read-only, without following a FIFO into a blocking open."""
+
+    def __init__(self, path: str, display_name: str | None = None) -> None:
+        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+        self._fd = os.open(path, flags)
+        try:
+            st = os.fstat(self._fd)
+            import stat
+
+            if not stat.S_ISREG(st.st_mode):
+                raise OSError(f"not a regular file: {path}")
+        except BaseException:
+            os.close(self._fd)
+            raise
+        self._size = st.st_size
+        self._name = display_name or path
+        self.bytes_read = 0
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    def read_at(self, offset: int, length: int) -> bytes:
+        if length <= 0 or offset >= self._size:
+            return b""
+        chunks = []
+        remaining = length
+        while remaining > 0:
+            chunk = os.pread(self._fd, remaining, offset)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            offset += len(chunk)
+            remaining -= len(chunk)
+        data = b"".join(chunks)
+        self.bytes_read += len(data)
+        return data
+
+    def close(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+    def __enter__(self) -> LocalFileSource:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class BytesSource:
+    """In-memory bytes as a source (zip members, tests)."""
+
+    def __init__(self, data: bytes, name: str = "<bytes>") -> None:
+        self._data = data
+        self._name = name
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def size(self) -> int:
+        return len(self._data)
+
+    def read_at(self, offset: int, length: int) -> bytes:
+        if offset < 0 or length <= 0:
+            return b""
+        return self._data[offset : offset + length]
+
+
+class Reader(Protocol):
+    """A format reader: one module per format, registered in ``lbom._formats.READERS``."""
+
+    format_name: str
+
+    def sniff(self, head: bytes, filename: str) -> bool:
+        """True if ``head`` (the first :data:`SNIFF_BYTES` bytes, fewer for small files) is this format."""
+        ...
+
+    def read(self, source: ByteSource, limits: Limits) -> ModelHeader:
+        """Read the header. Never raises for malformed content; raises InputError only for I/O failure."""
+        ...
+
+
+SNIFF_BYTES = 512
+
+
+@dataclass
+class FindingSink:
+    """Collects a reader's findings with the file name filled in, so reader code stays short."""
+
+    file: str
+    found: list[Finding] = field(default_factory=list)
+
+    def add(
+        self,
+        rule_id: str,
+        severity: Severity,
+        message: str,
+        location: str | None = None,
+        remedy: str | None = None,
+    ) -> None:
+        self.found.append(Finding(rule_id, severity, message, self.file, location, remedy))
+
+    def result(self) -> tuple[Finding, ...]:
+        return tuple(self.found)

@@ -1,0 +1,31 @@
+"""Output renderers, one module per format, dispatched by :class:`OutputFormat`.
+
+Renderer modules are imported only when their format is asked for, so ``--format json`` never imports Rich
+tables or the SBOM libraries.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from lbom._render.interface import OutputFormat, RenderOptions
+from lbom.model import ScanResult
+
+# format -> module under lbom._render that defines render(result, options) -> str
+RENDERERS: dict[OutputFormat, str] = {
+    OutputFormat.JSON: "json",
+    OutputFormat.TABLE: "table",
+    OutputFormat.SPDX: "spdx",
+    OutputFormat.HF_README: "hf_readme",
+}
+
+
+def render(result: ScanResult, fmt: OutputFormat | str, options: RenderOptions | None = None) -> str:
+    """Render a scan result in one of the output formats."""
+    fmt = OutputFormat(fmt)
+    module = importlib.import_module(f"lbom._render.{RENDERERS[fmt]}")
+    text: str = module.render(result, options or RenderOptions())
+    return text
+
+
+__all__ = ["RENDERERS", "OutputFormat", "RenderOptions", "render"]

@@ -1,0 +1,82 @@
+"""A human-readable table of the models found, rendered with Rich; every value is terminal-escaped."""
+
+from __future__ import annotations
+
+import io
+
+from lbom._render.interface import RenderOptions
+from lbom._render.terminal import escape_control
+from lbom.model import ModelArtifact, ScanResult, Severity
+
+
+def human_size(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"
+
+
+def human_count(count: int | None) -> str:
+    if count is None:
+        return "-"
+    for threshold, suffix in ((10**12, "T"), (10**9, "B"), (10**6, "M"), (10**3, "K")):
+        if count >= threshold:
+            return f"{count / threshold:.2f}{suffix}"
+    return str(count)
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return "-"
+    return escape_control(str(value))
+
+
+def _findings_cell(model: ModelArtifact) -> str:
+    if not model.findings:
+        return "none"
+    worst = max(model.findings, key=lambda f: f.severity.rank).severity
+    return f"{len(model.findings)} (worst: {worst.value})"
+
+
+def render(result: ScanResult, options: RenderOptions) -> str:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=Text(f"l-bom {escape_control(result.tool_version)} - {len(result.models)} model(s)"))
+    for column in ("Model", "Format", "Architecture", "Params", "Quant", "Dtype", "Context", "Vocab", "License", "Size", "SHA-256", "Findings"):
+        table.add_column(column, overflow="fold")
+    for model in result.models:
+        sha = model.sha256
+        cells = (
+            _cell(model.path),
+            _cell(model.format),
+            _cell(model.architecture),
+            human_count(model.parameter_count),
+            _cell(model.quantization),
+            _cell(model.dtype),
+            _cell(model.context_length),
+            _cell(model.vocab_size),
+            _cell(model.license),
+            human_size(model.total_size),
+            (sha[:12] + "...") if sha else ("(multi-file)" if model.is_multi_file else "-"),
+            _findings_cell(model),
+        )
+        # Text objects: names from files must never be read as Rich markup.
+        table.add_row(*(Text(cell) for cell in cells))
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=options.width or 160, force_terminal=options.color, color_system="auto" if options.color else None, highlight=False)
+    console.print(table)
+    notable = [f for f in result.all_findings if f.severity >= Severity.LOW]
+    if notable:
+        console.print(f"Findings ({len(notable)}):")
+        for finding in notable:
+            where = f" [{escape_control(finding.location)}]" if finding.location else ""
+            console.print(
+                f"  {finding.severity.value.upper():8} {finding.rule_id} {escape_control(finding.file or '')}: "
+                f"{escape_control(finding.message)}{where}",
+                markup=False,
+            )
+    return buffer.getvalue()

@@ -1,0 +1,286 @@
+"""Discovery and orchestration: walk the paths, sniff files by magic bytes, read headers, hash, assemble.
+
+``scan()`` is the one entry point the CLI, GUI and MCP server call. Directories are walked iteratively in
+sorted order; only regular files are opened (FIFOs, devices and sockets are skipped with a finding, never
+opened); directory symlinks are not followed (no loops); file symlinks are followed to regular files only, as
+Hugging Face snapshots need. Nothing is ever written into a scanned folder.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from lbom._formats import SNIFF_BYTES, ReaderEntry, pick_reader
+from lbom._formats.hf_sidecar import SIDECAR_NAMES, read_sidecars
+from lbom._formats.interface import DEFAULT_LIMITS, Limits, LocalFileSource
+from lbom.errors import InputError
+from lbom.model import FileDigest, FileEntry, Finding, ModelHeader, ScanResult, Severity, SidecarFacts
+
+R_SKIPPED = "LBOM-SCAN-001"
+R_UNREADABLE = "LBOM-SCAN-002"
+R_NOT_MODEL = "LBOM-SCAN-003"
+
+
+@dataclass(frozen=True)
+class ScanOptions:
+    """How to scan. Every field has the CLI's default."""
+
+    hash: bool = True
+    digests: tuple[str, ...] = ("sha256",)
+    limits: Limits = DEFAULT_LIMITS
+    list_unknown: bool = False
+    """Report files that are not models (``--all``) instead of skipping them silently."""
+    jobs: int | None = None
+    progress: Callable[[ProgressEvent], None] | None = None
+
+
+@dataclass(frozen=True)
+class ProgressEvent:
+    """Reported while scanning: which file, and how far along the whole scan is."""
+
+    path: str
+    files_done: int
+    files_total: int
+    bytes_done: int
+    bytes_total: int
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A regular file found during discovery, before it is opened."""
+
+    display_path: str
+    real_path: str
+    relative_path: str
+    directory: str
+    size: int
+
+
+@dataclass
+class _Discovery:
+    candidates: list[Candidate] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    directories: dict[str, set[str]] = field(default_factory=dict)
+
+
+def source_date() -> str:
+    """Now, or SOURCE_DATE_EPOCH when set, as an ISO 8601 UTC timestamp (deterministic output)."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    moment = time.time()
+    if epoch is not None:
+        try:
+            moment = float(int(epoch))
+        except ValueError:
+            pass
+    return datetime.fromtimestamp(moment, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def discover(paths: Sequence[str]) -> _Discovery:
+    found = _Discovery()
+    for root in paths:
+        try:
+            st = os.stat(root)
+        except OSError as exc:
+            raise InputError(root, _os_problem(exc)) from exc
+        if stat.S_ISDIR(st.st_mode):
+            _walk(root, found)
+        elif stat.S_ISREG(st.st_mode):
+            directory = os.path.dirname(root) or "."
+            found.candidates.append(Candidate(root, os.path.realpath(root), os.path.basename(root), directory, st.st_size))
+            found.directories.setdefault(directory, set(_listdir_or_empty(directory)))
+        else:
+            raise InputError(root, "not a regular file or directory (FIFO, device or socket); not opened")
+    return found
+
+
+def _listdir_or_empty(directory: str) -> list[str]:
+    try:
+        return os.listdir(directory)
+    except OSError:
+        return []
+
+
+def _os_problem(exc: OSError) -> str:
+    return (exc.strerror or str(exc)).lower() if exc.strerror else str(exc)
+
+
+def _walk(root: str, found: _Discovery) -> None:
+    stack = [""]
+    while stack:
+        rel_dir = stack.pop()
+        abs_dir = os.path.join(root, rel_dir) if rel_dir else root
+        try:
+            with os.scandir(abs_dir) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as exc:
+            found.findings.append(
+                Finding(R_UNREADABLE, Severity.LOW, f"directory skipped: {_os_problem(exc)}", abs_dir)
+            )
+            continue
+        found.directories[abs_dir] = {e.name for e in entries}
+        subdirs = []
+        for entry in entries:
+            rel = os.path.join(rel_dir, entry.name) if rel_dir else entry.name
+            display = os.path.join(root, rel)
+            try:
+                is_link = entry.is_symlink()
+                if entry.is_dir(follow_symlinks=False):
+                    subdirs.append(rel)
+                    continue
+                st = entry.stat(follow_symlinks=True)
+            except OSError as exc:
+                found.findings.append(
+                    Finding(R_SKIPPED, Severity.LOW, f"skipped: {_os_problem(exc)} (dangling or looping symlink?)", display)
+                )
+                continue
+            if stat.S_ISDIR(st.st_mode):
+                found.findings.append(
+                    Finding(R_SKIPPED, Severity.INFO, "skipped: symlink to a directory (not followed)", display)
+                )
+                continue
+            if not stat.S_ISREG(st.st_mode):
+                found.findings.append(
+                    Finding(R_SKIPPED, Severity.LOW, "skipped: not a regular file (FIFO, device or socket)", display)
+                )
+                continue
+            real = os.path.realpath(display) if is_link else display
+            found.candidates.append(Candidate(display, real, rel, abs_dir, st.st_size))
+        # Depth-first in sorted order: push reversed so the smallest name is walked first.
+        stack.extend(reversed(subdirs))
+
+
+@dataclass(frozen=True)
+class ReadFile:
+    """A candidate after reading: its header (None if not a model) and digests."""
+
+    candidate: Candidate
+    reader: ReaderEntry | None
+    header: ModelHeader | None
+    digests: tuple[FileDigest, ...]
+    findings: tuple[Finding, ...] = ()
+
+
+def read_candidate(candidate: Candidate, options: ScanOptions) -> ReadFile:
+    """Sniff and read one file's header, then hash it if asked. I/O failures become findings."""
+    try:
+        with LocalFileSource(candidate.real_path, display_name=candidate.display_path) as source:
+            head = source.read_at(0, SNIFF_BYTES)
+            reader = pick_reader(head, candidate.display_path)
+            if reader is None:
+                return ReadFile(candidate, None, None, ())
+            header = reader.read(source, options.limits)
+    except OSError as exc:
+        finding = Finding(R_UNREADABLE, Severity.MEDIUM, f"cannot read: {_os_problem(exc)}", candidate.display_path)
+        return ReadFile(candidate, None, None, (), (finding,))
+    digests: tuple[FileDigest, ...] = ()
+    if options.hash:
+        from lbom._hashing import digest_file
+
+        try:
+            digests = digest_file(candidate.real_path, options.digests)
+        except OSError as exc:
+            finding = Finding(R_UNREADABLE, Severity.MEDIUM, f"cannot hash: {_os_problem(exc)}", candidate.display_path)
+            return ReadFile(candidate, reader, header, (), (finding,))
+    return ReadFile(candidate, reader, header, digests)
+
+
+def _iter_read(candidates: list[Candidate], options: ScanOptions) -> Iterable[ReadFile]:
+    total_bytes = sum(c.size for c in candidates)
+    done_bytes = 0
+    for index, candidate in enumerate(candidates):
+        result = read_candidate(candidate, options)
+        done_bytes += candidate.size
+        if options.progress is not None:
+            options.progress(ProgressEvent(candidate.display_path, index + 1, len(candidates), done_bytes, total_bytes))
+        yield result
+
+
+def scan(
+    paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+    *,
+    hash: bool = True,
+    options: ScanOptions | None = None,
+) -> ScanResult:
+    """Scan files and directories and return the models found in them.
+
+    ``paths`` is one path or a list. Raises :class:`~lbom.errors.InputError` only when a given path cannot be
+    read at all; everything wrong inside files becomes findings in the result.
+    """
+    from lbom._assemble import assemble_models
+    from lbom._version import tool_version
+
+    if isinstance(paths, (str, os.PathLike)):
+        path_list = [os.fspath(paths)]
+    else:
+        path_list = [os.fspath(p) for p in paths]
+    if options is None:
+        options = ScanOptions(hash=hash)
+    elif not hash:
+        options = ScanOptions(**{**options.__dict__, "hash": False})
+    found = discover(path_list)
+    findings = list(found.findings)
+    single_file = len(path_list) == 1 and len(found.candidates) == 1 and not os.path.isdir(path_list[0])
+    read_files = []
+    for read_file in _iter_read(found.candidates, options):
+        findings.extend(read_file.findings)
+        if read_file.header is None:
+            if single_file and not read_file.findings:
+                findings.append(
+                    Finding(
+                        R_NOT_MODEL,
+                        Severity.MEDIUM,
+                        "not a recognised model file (no known magic bytes)",
+                        read_file.candidate.display_path,
+                    )
+                )
+            elif options.list_unknown and not read_file.findings:
+                findings.append(
+                    Finding(R_NOT_MODEL, Severity.INFO, "not a model file (listed by --all)", read_file.candidate.display_path)
+                )
+            continue
+        read_files.append(read_file)
+    sidecars = _sidecars_for(read_files, found.directories, options.limits)
+    models = assemble_models(read_files, sidecars)
+    return ScanResult(
+        models=tuple(models),
+        roots=tuple(path_list),
+        generated_at=source_date(),
+        tool_version=tool_version(),
+        findings=tuple(sorted(findings, key=Finding.sort_key)),
+        hashed=options.hash,
+        single_file=single_file,
+    )
+
+
+def _sidecars_for(
+    read_files: list[ReadFile], directories: dict[str, set[str]], limits: Limits
+) -> dict[str, SidecarFacts | None]:
+    result: dict[str, SidecarFacts | None] = {}
+    for read_file in read_files:
+        directory = read_file.candidate.directory
+        if directory in result:
+            continue
+        names = directories.get(directory)
+        if names is not None and not any(name in names for name in SIDECAR_NAMES):
+            result[directory] = None
+            continue
+        result[directory] = read_sidecars(directory, limits, names)
+    return result
+
+
+def file_entry(read_file: ReadFile, role: str = "weights") -> FileEntry:
+    candidate = read_file.candidate
+    return FileEntry(
+        path=candidate.display_path,
+        relative_path=candidate.relative_path,
+        size=candidate.size,
+        digests=read_file.digests,
+        format=read_file.header.format if read_file.header else None,
+        role=role,
+        header=read_file.header,
+    )
