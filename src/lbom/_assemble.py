@@ -19,9 +19,7 @@ if TYPE_CHECKING:
 R_SIDECAR_DISAGREES = "LBOM-SIDECAR-002"
 
 
-def assemble_models(
-    read_files: list[ReadFile], sidecars: dict[str, SidecarFacts | None]
-) -> list[ModelArtifact]:
+def assemble_models(read_files: list[ReadFile], sidecars: dict[str, SidecarFacts | None]) -> list[ModelArtifact]:
     from lbom.scan import file_entry
 
     models = []

@@ -31,12 +31,13 @@ def digest_file(path: str, algorithms: tuple[str, ...] = ("sha256",)) -> tuple[F
                     hasher.update(chunk)
     finally:
         view.release()
-    return tuple(FileDigest(name, hasher.hexdigest()) for name, hasher in zip(algorithms, hashers))
+    return tuple(FileDigest(name, hasher.hexdigest()) for name, hasher in zip(algorithms, hashers, strict=True))
 
 
 def _new_hasher(name: str) -> hashlib._Hash:
     if name == "blake3":
-        import blake3  # optional extra
+        import blake3  # type: ignore[import-not-found,unused-ignore]  # optional extra
 
-        return blake3.blake3()  # type: ignore[no-any-return]
+        hasher: hashlib._Hash = blake3.blake3()
+        return hasher
     return hashlib.new(name)

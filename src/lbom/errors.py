@@ -61,6 +61,5 @@ class DependencyMissing(UsageError):
 
     def __init__(self, feature: str, extra: str, package: str) -> None:
         super().__init__(
-            f"{feature} needs the optional package '{package}': install it with "
-            f"pip install 'l-bom[{extra}]'"
+            f"{feature} needs the optional package '{package}': install it with pip install 'l-bom[{extra}]'"
         )

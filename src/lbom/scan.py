@@ -8,6 +8,7 @@ Hugging Face snapshots need. Nothing is ever written into a scanned folder.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 import time
@@ -73,10 +74,8 @@ def source_date() -> str:
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     moment = time.time()
     if epoch is not None:
-        try:
+        with contextlib.suppress(ValueError):
             moment = float(int(epoch))
-        except ValueError:
-            pass
     return datetime.fromtimestamp(moment, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -91,7 +90,9 @@ def discover(paths: Sequence[str]) -> _Discovery:
             _walk(root, found)
         elif stat.S_ISREG(st.st_mode):
             directory = os.path.dirname(root) or "."
-            found.candidates.append(Candidate(root, os.path.realpath(root), os.path.basename(root), directory, st.st_size))
+            found.candidates.append(
+                Candidate(root, os.path.realpath(root), os.path.basename(root), directory, st.st_size)
+            )
             found.directories.setdefault(directory, set(_listdir_or_empty(directory)))
         else:
             raise InputError(root, "not a regular file or directory (FIFO, device or socket); not opened")
@@ -135,7 +136,9 @@ def _walk(root: str, found: _Discovery) -> None:
                 st = entry.stat(follow_symlinks=True)
             except OSError as exc:
                 found.findings.append(
-                    Finding(R_SKIPPED, Severity.LOW, f"skipped: {_os_problem(exc)} (dangling or looping symlink?)", display)
+                    Finding(
+                        R_SKIPPED, Severity.LOW, f"skipped: {_os_problem(exc)} (dangling or looping symlink?)", display
+                    )
                 )
                 continue
             if stat.S_ISDIR(st.st_mode):
@@ -215,9 +218,8 @@ def scan(
     from lbom._version import tool_version
 
     if isinstance(paths, (str, os.PathLike)):
-        path_list = [os.fspath(paths)]
-    else:
-        path_list = [os.fspath(p) for p in paths]
+        paths = [paths]
+    path_list = [os.fspath(p) for p in paths]
     if options is None:
         options = ScanOptions(hash=hash)
     elif not hash:
@@ -240,7 +242,12 @@ def scan(
                 )
             elif options.list_unknown and not read_file.findings:
                 findings.append(
-                    Finding(R_NOT_MODEL, Severity.INFO, "not a model file (listed by --all)", read_file.candidate.display_path)
+                    Finding(
+                        R_NOT_MODEL,
+                        Severity.INFO,
+                        "not a model file (listed by --all)",
+                        read_file.candidate.display_path,
+                    )
                 )
             continue
         read_files.append(read_file)

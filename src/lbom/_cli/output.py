@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import tempfile
@@ -24,8 +25,6 @@ def write_output(text: str, output: str | None) -> None:
             handle.write(text)
         os.replace(tmp, output)
     except OSError as exc:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
-        except OSError:
-            pass
         raise OutputError(output, exc.strerror or str(exc)) from exc

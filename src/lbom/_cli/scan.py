@@ -20,7 +20,12 @@ _SEVERITIES = ("info", "low", "medium", "high", "critical")
     show_default=True,
     help="Output format.",
 )
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=str), help="Write to FILE (atomically) instead of stdout.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=str),
+    help="Write to FILE (atomically) instead of stdout.",
+)
 @click.option("--no-hash", is_flag=True, help="Skip SHA-256 hashing (header-only scan).")
 @click.option("--all", "list_all", is_flag=True, help="Also list files that are not models.")
 @click.option(
@@ -31,7 +36,13 @@ _SEVERITIES = ("info", "low", "medium", "high", "critical")
 )
 @click.option("--hf-title", help="hf-readme: title of the Space/model card.")
 @click.option("--hf-short-description", help="hf-readme: short description.")
-@click.option("--hf-sdk", type=click.Choice(["gradio", "docker", "static"]), default="static", show_default=True, help="hf-readme: Space SDK.")
+@click.option(
+    "--hf-sdk",
+    type=click.Choice(["gradio", "docker", "static"]),
+    default="static",
+    show_default=True,
+    help="hf-readme: Space SDK.",
+)
 @click.option("--hf-app-file", help="hf-readme: app file (gradio/static).")
 @click.option("--hf-app-port", type=click.IntRange(1, 65535), help="hf-readme: app port (docker only).")
 def scan_command(

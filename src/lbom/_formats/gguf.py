@@ -8,7 +8,10 @@ length is checked against the bytes that remain and a named cap before it is use
 
 from __future__ import annotations
 
+import functools
+import itertools
 import math
+import re
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -289,60 +292,108 @@ def _read_flat_elements(st: _State, frame: _ArrayFrame, key: str) -> None:
     frame.done = count
 
 
+_SHORT_RUN = 1024
+"""Strings walked per regex match in the fast path."""
+
+
+@functools.lru_cache(maxsize=2)
+def _short_string_run(byte_order: str) -> re.Pattern[bytes]:
+    """A regex matching exactly ``_SHORT_RUN`` consecutive GGUF strings that are each under 128 bytes.
+
+    The language of length-prefixed strings with a bounded length is regular: one alternative per length
+    (``<n as uint64><n bytes>``), most common lengths first. ``re`` walks it in C, about 3x faster than a Python
+    loop per element, which is what makes a 262k-entry token list cheap. Strings of 128 bytes or more make the
+    match fail and that run is walked by the Python loop instead.
+    """
+    order = [*range(1, 33), 0, *range(33, 128)]
+
+    def one(n: int) -> bytes:
+        prefix = re.escape(bytes([n])) + rb"\x00{7}" if byte_order == "<" else rb"\x00{7}" + re.escape(bytes([n]))
+        return prefix + (rb".{%d}" % n if n else b"")
+
+    body = b"|".join(one(n) for n in order)
+    return re.compile(rb"(?s)(?>(?:" + body + rb"){%d})" % _SHORT_RUN)
+
+
 def _read_string_elements(st: _State, frame: _ArrayFrame, key: str) -> None:
-    """Walk ``count`` length-prefixed strings. The hot loop of the whole reader (token lists, merges)."""
+    """Walk ``count`` length-prefixed strings. The hot loop of the whole reader (token lists, merges).
+
+    Runs of short strings are matched by a precompiled regex in C; anything else (long strings, the tail of
+    the array, the edge of the header window) goes through a Python loop that grows the window on demand.
+    ``seen`` ORs the lengths the Python loop saw, so one comparison afterwards tells whether any string was
+    128 bytes or longer (which decides how UTF-8 is validated) or above the per-string cap.
+    """
     count = frame.count
-    u64 = st.u64
-    cap = st.limits.max_string_bytes
     window = st.window
     pos = st.pos
     start_region = pos
-    shown = min(count, ARRAY_PREVIEW_LEN)
-    index = 0
-    long_string = False
-    while index < count:
-        buf = window.buf
-        limit = len(buf) - 8
-        # Fast path: as many whole strings as the current window holds.
-        while index < count and pos <= limit:
-            (length,) = u64(buf, pos)
-            if length > 127:
-                if length > cap:
-                    raise _Stop(
-                        R_CAP,
-                        f"string {index} claims {length:,} bytes, above the {cap:,}-byte cap",
-                        f"key {key} (offset {pos})",
-                    )
-                long_string = True
-            end = pos + 8 + length
-            if end > len(buf):
-                break
-            pos = end
-            index += 1
-        if index >= count:
-            break
-        # Grow the window: the next string header, or the rest of a long string, is not loaded yet.
-        need = pos + 8
-        if need <= len(window.buf):
-            (length,) = u64(window.buf, pos)
-            if length > cap:
-                raise _Stop(
-                    R_CAP,
-                    f"string {index} claims {length:,} bytes, above the {cap:,}-byte cap",
-                    f"key {key} (offset {pos})",
-                )
-            need = pos + 8 + length
-        window.ensure(need, f"string {index} of {key}", pos)
+    seen = 0
+    left = count
+    run = _short_string_run(st.e) if count >= _SHORT_RUN else None
+    while left:
+        if run is not None and left >= _SHORT_RUN:
+            match = run.match(window.buf, pos)
+            if match is not None:
+                pos = match.end()
+                left -= _SHORT_RUN
+                continue
+        step = min(left, _SHORT_RUN)
+        pos, step_seen = _walk_strings(st, key, pos, step, count - left)
+        seen |= step_seen
+        left -= step
+    cap = st.limits.max_string_bytes
+    if seen > cap:
+        _check_string_lengths(st, key, start_region, count, cap)
     st.pos = pos
     frame.done = count
     # Previews: decode the first few strings individually.
+    u64 = st.u64
     preview_pos = start_region
-    for i in range(shown):
+    for i in range(min(count, ARRAY_PREVIEW_LEN)):
         (length,) = u64(window.buf, preview_pos)
         raw = bytes(window.buf[preview_pos + 8 : preview_pos + 8 + length])
         frame.preview.append(st.decode(raw, f"string {i} of {key}", preview_pos))
         preview_pos += 8 + length
-    _check_utf8_region(st, key, start_region, pos, count, long_string)
+    _check_utf8_region(st, key, start_region, pos, count, seen > 127)
+
+
+def _walk_strings(st: _State, key: str, pos: int, count: int, first_index: int) -> tuple[int, int]:
+    """Walk ``count`` strings from ``pos`` in Python, growing the window as needed. Returns (end, OR of lengths)."""
+    u64 = st.u64
+    window = st.window
+    seen = 0
+    done = 0
+    while True:
+        buf = window.buf
+        index = done
+        try:
+            for index in range(done, count):  # noqa: B007 - read in the except clause
+                (length,) = u64(buf, pos)
+                seen |= length
+                pos += 8 + length
+        except struct.error:
+            # The next length prefix is not in the window yet (fails cleanly past the file or the cap).
+            done = index
+            window.ensure(pos + 8, f"string {first_index + index} of {key}", pos)
+            continue
+        if pos > len(buf):
+            window.ensure(pos, f"string {first_index + count - 1} of {key}", pos)
+        return pos, seen
+
+
+def _check_string_lengths(st: _State, key: str, start: int, count: int, cap: int) -> None:
+    """Some length had bits above the cap: find the first string that really is over it and stop."""
+    u64 = st.u64
+    pos = start
+    for index in range(count):
+        (length,) = u64(st.window.buf, pos)
+        if length > cap:
+            raise _Stop(
+                R_CAP,
+                f"string {index} claims {length:,} bytes, above the {cap:,}-byte cap",
+                f"key {key} (offset {pos})",
+            )
+        pos += 8 + length
 
 
 def _check_utf8_region(st: _State, key: str, start: int, end: int, count: int, long_string: bool) -> None:
@@ -425,7 +476,13 @@ def read(source: ByteSource, limits: Limits) -> ModelHeader:
     try:
         _parse(window, limits, sink, parsed)
     except _Stop as stop:
-        sink.add(stop.rule_id, Severity.HIGH, stop.message, stop.location, "the file is malformed or truncated; re-download it")
+        sink.add(
+            stop.rule_id,
+            Severity.HIGH,
+            stop.message,
+            stop.location,
+            "the file is malformed or truncated; re-download it",
+        )
     return _assemble(parsed, source, sink, len(window.buf))
 
 
@@ -599,7 +656,12 @@ def _check_tensors(
                 )
             nbytes = elements // block * type_size
         if len(dims) > _GGML_MAX_DIMS:
-            sink.add(R_TENSOR_SHAPE, Severity.MEDIUM, f"tensor {name!r} has {len(dims)} dimensions (ggml allows 4)", f"tensor {name}")
+            sink.add(
+                R_TENSOR_SHAPE,
+                Severity.MEDIUM,
+                f"tensor {name!r} has {len(dims)} dimensions (ggml allows 4)",
+                f"tensor {name}",
+            )
         stat = per_type.setdefault(type_name, [0, 0])
         stat[0] += 1
         stat[1] += elements
@@ -625,7 +687,7 @@ def _check_tensors(
             extents.append((absolute, absolute + nbytes, name))
         tensors.append(TensorInfo(name, type_name, dims, absolute, nbytes))
     extents.sort()
-    for (start_a, end_a, name_a), (start_b, _end_b, name_b) in zip(extents, extents[1:]):
+    for (_start_a, end_a, name_a), (start_b, _end_b, name_b) in itertools.pairwise(extents):
         if start_b < end_a and reported < 50:
             reported += 1
             sink.add(
@@ -654,7 +716,9 @@ def _quantization(kv: dict[str, JsonValue], stats: tuple[TensorTypeStat, ...], s
     if "general.file_type" in kv:
         value = kv["general.file_type"]
         if isinstance(value, bool) or not isinstance(value, int):
-            sink.add(R_KEY_TYPE, Severity.MEDIUM, f"general.file_type is {value!r}, not an integer", "key general.file_type")
+            sink.add(
+                R_KEY_TYPE, Severity.MEDIUM, f"general.file_type is {value!r}, not an integer", "key general.file_type"
+            )
         elif value in LLAMA_FTYPE_NAMES:
             return LLAMA_FTYPE_NAMES[value]
         elif value in LLAMA_FTYPE_RETIRED:
@@ -666,7 +730,12 @@ def _quantization(kv: dict[str, JsonValue], stats: tuple[TensorTypeStat, ...], s
             )
             return LLAMA_FTYPE_RETIRED[value]
         else:
-            sink.add(R_FTYPE, Severity.MEDIUM, f"general.file_type {value} is not a known llama_ftype", "key general.file_type")
+            sink.add(
+                R_FTYPE,
+                Severity.MEDIUM,
+                f"general.file_type {value} is not a known llama_ftype",
+                "key general.file_type",
+            )
             return f"unknown({value})"
     dominant = _dominant_type(stats)
     if dominant is None:

@@ -12,7 +12,7 @@ import os
 from typing import Any
 
 from lbom._formats.interface import FindingSink, Limits
-from lbom.model import ChatTemplate, JsonValue, SidecarFacts, Severity
+from lbom.model import ChatTemplate, JsonValue, Severity, SidecarFacts
 
 R_SIDECAR = "LBOM-SIDECAR-001"
 
@@ -171,7 +171,8 @@ def _config_facts(config: dict[str, Any], facts: dict[str, Any]) -> None:
     if isinstance(archs, list) and archs and isinstance(archs[0], str):
         facts["architecture"] = archs[0]
     facts["model_type"] = _str_or_none(config.get("model_type"))
-    text_config = config.get("text_config") if isinstance(config.get("text_config"), dict) else {}
+    nested = config.get("text_config")
+    text_config: dict[str, Any] = nested if isinstance(nested, dict) else {}
     for key in ("max_position_embeddings", "n_positions", "max_sequence_length", "seq_length", "n_ctx"):
         value = _int_or_none(config.get(key)) or _int_or_none(text_config.get(key))
         if value:
@@ -197,7 +198,12 @@ def _templates(value: Any, sink: FindingSink) -> list[ChatTemplate]:
                 result.append(ChatTemplate(str(item.get("name", "default")), "tokenizer_config.json", item["template"]))
         return result
     if value is not None:
-        sink.add(R_SIDECAR, Severity.LOW, "chat_template in tokenizer_config.json is neither text nor a list", "tokenizer_config.json")
+        sink.add(
+            R_SIDECAR,
+            Severity.LOW,
+            "chat_template in tokenizer_config.json is neither text nor a list",
+            "tokenizer_config.json",
+        )
     return []
 
 

@@ -146,7 +146,9 @@ def _assemble(header: dict[str, Any], header_len: int, size: int, sink: FindingS
         bits = SAFETENSORS_DTYPE_BITS.get(dtype) if isinstance(dtype, str) else None
         if bits is None:
             report(R_DTYPE, f"tensor {name!r} has unknown dtype {dtype!r}", name)
-        if not (isinstance(shape, list) and all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape)):
+        if not (
+            isinstance(shape, list) and all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape)
+        ):
             report(R_SHAPE, f"tensor {name!r} shape {str(shape)[:80]} is not a list of non-negative integers", name)
             continue
         if not (
@@ -218,7 +220,9 @@ def _check_tiling(extents: list[tuple[int, int, str]], data_len: int, sink: Find
         if begin > cursor:
             report(R_OFFSETS, f"gap of {begin - cursor} bytes before tensor {name!r} (buffer byte {cursor})", name)
         elif begin < cursor:
-            report(R_OFFSETS, f"tensor {name!r} overlaps the previous tensor (starts at {begin}, before {cursor})", name)
+            report(
+                R_OFFSETS, f"tensor {name!r} overlaps the previous tensor (starts at {begin}, before {cursor})", name
+            )
         cursor = max(cursor, end)
     if cursor != data_len:
         if cursor < data_len:

@@ -46,7 +46,20 @@ def render(result: ScanResult, options: RenderOptions) -> str:
     from rich.text import Text
 
     table = Table(title=Text(f"l-bom {escape_control(result.tool_version)} - {len(result.models)} model(s)"))
-    for column in ("Model", "Format", "Architecture", "Params", "Quant", "Dtype", "Context", "Vocab", "License", "Size", "SHA-256", "Findings"):
+    for column in (
+        "Model",
+        "Format",
+        "Architecture",
+        "Params",
+        "Quant",
+        "Dtype",
+        "Context",
+        "Vocab",
+        "License",
+        "Size",
+        "SHA-256",
+        "Findings",
+    ):
         table.add_column(column, overflow="fold")
     for model in result.models:
         sha = model.sha256
@@ -67,7 +80,13 @@ def render(result: ScanResult, options: RenderOptions) -> str:
         # Text objects: names from files must never be read as Rich markup.
         table.add_row(*(Text(cell) for cell in cells))
     buffer = io.StringIO()
-    console = Console(file=buffer, width=options.width or 160, force_terminal=options.color, color_system="auto" if options.color else None, highlight=False)
+    console = Console(
+        file=buffer,
+        width=options.width or 160,
+        force_terminal=options.color,
+        color_system="auto" if options.color else None,
+        highlight=False,
+    )
     console.print(table)
     notable = [f for f in result.all_findings if f.severity >= Severity.LOW]
     if notable:
