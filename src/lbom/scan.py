@@ -20,7 +20,16 @@ from lbom._formats import SNIFF_BYTES, ReaderEntry, pick_reader
 from lbom._formats.hf_sidecar import SIDECAR_NAMES, read_sidecars
 from lbom._formats.interface import DEFAULT_LIMITS, Limits, LocalFileSource
 from lbom.errors import InputError
-from lbom.model import FileDigest, FileEntry, Finding, ModelHeader, ScanResult, Severity, SidecarFacts
+from lbom.model import (
+    FileDigest,
+    FileEntry,
+    Finding,
+    ModelHeader,
+    ScanResult,
+    Severity,
+    SidecarFacts,
+    SourceIdentity,
+)
 
 R_SKIPPED = "LBOM-SCAN-001"
 R_UNREADABLE = "LBOM-SCAN-002"
@@ -60,6 +69,8 @@ class Candidate:
     relative_path: str
     directory: str
     size: int
+    source: SourceIdentity | None = None
+    """Identity from where the file lives (a model store), filled in during discovery."""
 
 
 @dataclass
@@ -290,4 +301,5 @@ def file_entry(read_file: ReadFile, role: str = "weights") -> FileEntry:
         format=read_file.header.format if read_file.header else None,
         role=role,
         header=read_file.header,
+        source=candidate.source,
     )
