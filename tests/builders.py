@@ -76,3 +76,127 @@ def raw_gguf(
         out += b"\0" * ((-len(out)) % alignment)
         out += data
     return bytes(out)
+
+
+# --- PyTorch / pickle ---------------------------------------------------------------------------------
+
+TORCH_STORAGE_TYPES = {"F32": "FloatStorage", "F16": "HalfStorage", "BF16": "BFloat16Storage", "I64": "LongStorage"}
+TORCH_ITEM_BYTES = {"F32": 4, "F16": 2, "BF16": 2, "I64": 8}
+
+
+class PickleWriter:
+    """Emits protocol-2 opcodes the way CPython's Pickler does (memoizing each new object, reusing by BINGET)."""
+
+    def __init__(self) -> None:
+        self.out = bytearray(b"\x80\x02")
+        self.memo: dict[object, int] = {}
+
+    def put(self, key: object) -> None:
+        index = len(self.memo)
+        self.memo[key] = index
+        self.out += b"q" + bytes([index]) if index < 256 else b"r" + struct.pack("<I", index)
+
+    def get(self, key: object) -> bool:
+        if key not in self.memo:
+            return False
+        index = self.memo[key]
+        self.out += b"h" + bytes([index]) if index < 256 else b"j" + struct.pack("<I", index)
+        return True
+
+    def text(self, value: str, memo_key: object | None = None) -> None:
+        key = ("str", value) if memo_key is None else memo_key
+        if self.get(key):
+            return
+        raw = value.encode()
+        self.out += b"X" + struct.pack("<I", len(raw)) + raw
+        self.put(key)
+
+    def global_(self, module: str, name: str) -> None:
+        if self.get(("global", module, name)):
+            return
+        self.out += b"c" + module.encode() + b"\n" + name.encode() + b"\n"
+        self.put(("global", module, name))
+
+    def int_(self, value: int) -> None:
+        if 0 <= value < 256:
+            self.out += b"K" + bytes([value])
+        elif 0 <= value < 65536:
+            self.out += b"M" + struct.pack("<H", value)
+        else:
+            self.out += b"J" + struct.pack("<i", value)
+
+    def int_tuple(self, values: tuple[int, ...], memo_key: object) -> None:
+        if not values:
+            self.out += b")"
+            return
+        if len(values) > 3:
+            self.out += b"("
+        for value in values:
+            self.int_(value)
+        self.out += {1: b"\x85", 2: b"\x86", 3: b"\x87"}.get(len(values), b"t")
+        self.put(memo_key)
+
+
+def torch_state_dict_pickle(tensors: list[tuple[str, str, tuple[int, ...]]]) -> bytes:
+    """data.pkl of torch.save(OrderedDict(name -> contiguous tensor)), byte for byte as torch 2.x writes it.
+
+    ``tensors`` are (name, dtype, shape); storage keys are "0", "1", ... in order.
+    """
+    w = PickleWriter()
+    w.global_("collections", "OrderedDict")
+    w.out += b")R"
+    w.put("root")
+    w.out += b"("
+    for index, (name, dtype, shape) in enumerate(tensors):
+        numel = 1
+        for dim in shape:
+            numel *= dim
+        strides = tuple(int(np.prod(shape[i + 1 :])) for i in range(len(shape)))
+        w.text(name, ("name", index))
+        w.global_("torch._utils", "_rebuild_tensor_v2")
+        w.out += b"(("
+        w.text("storage")
+        w.global_("torch", TORCH_STORAGE_TYPES[dtype])
+        w.text(str(index), ("key", index))
+        w.text("cpu")
+        w.int_(numel)
+        w.out += b"t"
+        w.put(("pid", index))
+        w.out += b"Q"
+        w.int_(0)
+        w.int_tuple(shape, ("shape", index))
+        w.int_tuple(strides, ("stride", index))
+        w.out += b"\x89"
+        w.get(("global", "collections", "OrderedDict"))
+        w.out += b")R"
+        w.put(("hooks", index))
+        w.out += b"t"
+        w.put(("args", index))
+        w.out += b"R"
+        w.put(("tensor", index))
+    w.out += b"u."
+    return bytes(w.out)
+
+
+def torch_zip(
+    path: Path,
+    tensors: list[tuple[str, str, tuple[int, ...]]],
+    data_pkl: bytes | None = None,
+    extra_members: dict[str, bytes] | None = None,
+    drop_storages: tuple[int, ...] = (),
+) -> Path:
+    """A zip-format torch.save archive (stored members, like torch) around a hand-built data.pkl."""
+    import zipfile
+
+    archive = path.stem
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as zf:
+        zf.writestr(f"{archive}/data.pkl", data_pkl if data_pkl is not None else torch_state_dict_pickle(tensors))
+        zf.writestr(f"{archive}/byteorder", "little")
+        for index, (_name, dtype, shape) in enumerate(tensors):
+            if index in drop_storages:
+                continue
+            zf.writestr(f"{archive}/data/{index}", b"\0" * (int(np.prod(shape)) * TORCH_ITEM_BYTES[dtype]))
+        zf.writestr(f"{archive}/version", "3\n")
+        for name, data in (extra_members or {}).items():
+            zf.writestr(name, data)
+    return path

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from lbom._formats import gguf, safetensors
+from lbom._formats import gguf, lfs_pointer, numpy, pickle, safetensors
 from lbom._formats.interface import SNIFF_BYTES, ByteSource, Limits
 from lbom.model import ModelHeader
 
@@ -24,6 +24,9 @@ class ReaderEntry:
 READERS: tuple[ReaderEntry, ...] = (
     ReaderEntry(gguf.FORMAT, gguf.sniff, gguf.read),
     ReaderEntry(safetensors.FORMAT, safetensors.sniff, safetensors.read),
+    ReaderEntry(lfs_pointer.FORMAT, lfs_pointer.sniff, lfs_pointer.read),
+    ReaderEntry(numpy.FORMAT, numpy.sniff, numpy.read),
+    ReaderEntry(pickle.FORMAT, pickle.sniff, pickle.read),
 )
 
 

@@ -202,3 +202,256 @@ SAFETENSORS_DTYPE_BITS: dict[str, int] = {
     "U64": 64,
     "C64": 64,
 }
+
+# --- PyTorch / pickle -----------------------------------------------------------------------------------
+
+# Globals that torch.load(weights_only=True) accepts by default. Source: pytorch torch/_weights_only_unpickler.py
+# `_get_allowed_globals` (collections, torch.Size/Tensor/device, dtypes, tensor and storage classes, rebuild
+# functions, layouts, qschemes). Anything else in a checkpoint is reported.
+_TORCH_DTYPE_NAMES = [
+    "float32",
+    "float64",
+    "float16",
+    "bfloat16",
+    "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "bool",
+    "complex32",
+    "complex64",
+    "complex128",
+    "qint8",
+    "quint8",
+    "qint32",
+    "quint4x2",
+    "quint2x4",
+    "bits1x8",
+    "bits2x4",
+    "bits4x2",
+    "bits8",
+    "bits16",
+    "float8_e4m3fn",
+    "float8_e5m2",
+    "float8_e4m3fnuz",
+    "float8_e5m2fnuz",
+    "float8_e8m0fnu",
+    "float4_e2m1fn_x2",
+    "int1",
+    "int2",
+    "int3",
+    "int4",
+    "int5",
+    "int6",
+    "int7",
+    "uint1",
+    "uint2",
+    "uint3",
+    "uint4",
+    "uint5",
+    "uint6",
+    "uint7",
+]
+_TORCH_TENSOR_PREFIXES = ["BFloat16", "Bool", "Byte", "Char", "Double", "Float", "Half", "Int", "Long", "Short"]
+_TORCH_SPARSE_PREFIXES = ["BFloat16", "Byte", "Char", "Double", "Float", "Half", "Int", "Long", "Short"]
+_TORCH_STORAGE_ONLY = ["ComplexDouble", "ComplexFloat", "QInt32", "QInt8", "QUInt2x4", "QUInt4x2", "QUInt8"]
+_TORCH_REBUILD_FUNCTIONS = [
+    "_rebuild_tensor",
+    "_rebuild_tensor_v2",
+    "_rebuild_tensor_v3",
+    "_rebuild_sparse_tensor",
+    "_rebuild_meta_tensor_no_storage",
+    "_rebuild_nested_tensor",
+    "_rebuild_wrapper_subclass",
+    "_rebuild_qtensor",
+    "_rebuild_parameter",
+    "_rebuild_parameter_with_state",
+    "_rebuild_device_tensor_from_cpu_tensor",
+    "_rebuild_device_tensor_from_numpy",
+]
+_TORCH_QSCHEMES = [
+    "per_tensor_affine",
+    "per_channel_affine",
+    "per_tensor_symmetric",
+    "per_channel_symmetric",
+    "per_channel_affine_float_qparams",
+]
+
+TORCH_SAFE_GLOBALS: frozenset[str] = frozenset(
+    [
+        "collections.OrderedDict",
+        "collections.Counter",
+        "torch.nn.parameter.Parameter",
+        "torch.serialization._get_layout",
+        "torch.Size",
+        "torch.Tensor",
+        "torch.device",
+        "_codecs.encode",
+        "builtins.bytearray",
+        "builtins.set",
+        "builtins.complex",
+        "torch._tensor._rebuild_from_type_v2",
+        "torch.storage.UntypedStorage",
+        "torch.storage.TypedStorage",
+    ]
+    + [f"torch.{name}" for name in _TORCH_DTYPE_NAMES + _TORCH_QSCHEMES]
+    + [f"torch.{ns}{p}{kind}" for ns in ("", "cuda.") for p in _TORCH_TENSOR_PREFIXES for kind in ("Tensor", "Storage")]
+    + [f"torch.{ns}{p}Tensor" for ns in ("sparse.", "cuda.sparse.") for p in _TORCH_SPARSE_PREFIXES]
+    + [f"torch.{p}Storage" for p in _TORCH_STORAGE_ONLY]
+    + [f"torch.cuda.{p}Storage" for p in ("ComplexDouble", "ComplexFloat")]
+    + [f"torch._utils.{name}" for name in _TORCH_REBUILD_FUNCTIONS]
+)
+
+# Globals that run code, reach the OS or load more pickles: a checkpoint importing one is critical.
+# Sources: the Python docs' pickle security warning, picklescan's and modelscan's unsafe-globals lists, and the
+# blocklist bypasses reported against them (picklescan issues #14, #66: getattr chains, operator, runpy, pip).
+PICKLE_CRITICAL_MODULES: frozenset[str] = frozenset(
+    [
+        "os",
+        "posix",
+        "nt",
+        "subprocess",
+        "_posixsubprocess",
+        "pty",
+        "runpy",
+        "importlib",
+        "imp",
+        "sys",
+        "socket",
+        "shutil",
+        "ctypes",
+        "code",
+        "codeop",
+        "commands",
+        "popen2",
+        "platform",
+        "webbrowser",
+        "pip",
+        "setuptools",
+        "multiprocessing",
+        "asyncio",
+        "pdb",
+        "bdb",
+        "timeit",
+        "profile",
+        "cProfile",
+        "trace",
+        "marshal",
+        "types",
+        "pickle",
+        "_pickle",
+        "cPickle",
+        "dill",
+        "cloudpickle",
+        "joblib",
+        "operator",
+        "functools",
+        "_operator",
+        "numpy.testing",
+        "torch.hub",
+        "torch.jit",
+        "torch.package",
+        "builtins.__import__",
+        "code.interact",
+        "_thread",
+        "threading",
+        "signal",
+        "http",
+        "urllib",
+        "urllib2",
+        "requests",
+        "ftplib",
+        "smtplib",
+        "telnetlib",
+        "tempfile",
+        "pathlib",
+        "io",
+        "_io",
+        "glob",
+        "zipimport",
+    ]
+)
+PICKLE_CRITICAL_BUILTINS: frozenset[str] = frozenset(
+    [
+        "eval",
+        "exec",
+        "execfile",
+        "compile",
+        "getattr",
+        "setattr",
+        "delattr",
+        "__import__",
+        "open",
+        "input",
+        "breakpoint",
+        "globals",
+        "locals",
+        "vars",
+        "apply",
+        "file",
+        "reload",
+        "help",
+        "exit",
+        "quit",
+        "memoryview",
+        "__build_class__",
+        "__loader__",
+        "__spec__",
+        "super",
+        "type",
+        "classmethod",
+        "staticmethod",
+        "property",
+    ]
+)
+PICKLE_BUILTIN_MODULES: frozenset[str] = frozenset({"builtins", "__builtin__", "__builtins__"})
+# Plain data constructors: not on torch's allowlist, but they cannot run code by themselves.
+PICKLE_DATA_GLOBALS: frozenset[str] = frozenset(
+    [f"{module}.{name}" for module in ("builtins", "__builtin__")
+     for name in ["dict", "list", "tuple", "str", "int", "float", "bool", "bytes", "slice", "range", "frozenset",
+                  "object", "NoneType"]]
+    + ["collections.defaultdict", "collections.deque", "argparse.Namespace", "datetime.datetime",
+       "datetime.date", "datetime.timedelta", "decimal.Decimal", "fractions.Fraction", "uuid.UUID",
+       "numpy.dtype", "numpy.ndarray", "numpy.core.multiarray._reconstruct", "numpy.core.multiarray.scalar",
+       "numpy._core.multiarray._reconstruct", "numpy._core.multiarray.scalar", "copy_reg._reconstructor",
+       "copyreg._reconstructor", "torch.storage._load_from_bytes"]
+)  # fmt: skip
+
+# torch storage class name -> dtype name (safetensors spelling). Source: torch/storage.py `_dtype_to_storage_type_map`.
+TORCH_STORAGE_DTYPES: dict[str, str] = {
+    "DoubleStorage": "F64",
+    "FloatStorage": "F32",
+    "HalfStorage": "F16",
+    "BFloat16Storage": "BF16",
+    "LongStorage": "I64",
+    "IntStorage": "I32",
+    "ShortStorage": "I16",
+    "CharStorage": "I8",
+    "ByteStorage": "U8",
+    "BoolStorage": "BOOL",
+    "ComplexFloatStorage": "C64",
+    "ComplexDoubleStorage": "C128",
+    "QInt8Storage": "QI8",
+    "QUInt8Storage": "QU8",
+    "QInt32Storage": "QI32",
+    "QUInt4x2Storage": "QU4x2",
+    "QUInt2x4Storage": "QU2x4",
+}
+# torch dtype attribute name -> dtype name, for _rebuild_tensor_v3 and UntypedStorage archives.
+TORCH_DTYPES: dict[str, str] = {
+    "float64": "F64", "double": "F64", "float32": "F32", "float": "F32", "float16": "F16", "half": "F16",
+    "bfloat16": "BF16", "int64": "I64", "long": "I64", "int32": "I32", "int": "I32", "int16": "I16",
+    "short": "I16", "int8": "I8", "uint8": "U8", "uint16": "U16", "uint32": "U32", "uint64": "U64",
+    "bool": "BOOL", "complex64": "C64", "cfloat": "C64", "complex128": "C128", "cdouble": "C128",
+    "complex32": "C32", "chalf": "C32", "float8_e4m3fn": "F8_E4M3", "float8_e5m2": "F8_E5M2",
+    "float8_e4m3fnuz": "F8_E4M3FNUZ", "float8_e5m2fnuz": "F8_E5M2FNUZ", "float8_e8m0fnu": "F8_E8M0",
+}  # fmt: skip
+DTYPE_ITEM_BYTES: dict[str, int] = {
+    "F64": 8, "F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "I16": 2, "I8": 1, "U8": 1, "U16": 2,
+    "U32": 4, "U64": 8, "BOOL": 1, "C64": 8, "C128": 16, "C32": 4, "F8_E4M3": 1, "F8_E5M2": 1,
+    "F8_E4M3FNUZ": 1, "F8_E5M2FNUZ": 1, "F8_E8M0": 1, "QI8": 1, "QU8": 1, "QI32": 4,
+}  # fmt: skip
