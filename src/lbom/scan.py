@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
 from lbom._formats import SNIFF_BYTES, ReaderEntry, pick_reader
 from lbom._formats.hf_sidecar import SIDECAR_NAMES, read_sidecars
@@ -24,12 +25,16 @@ from lbom.model import (
     FileDigest,
     FileEntry,
     Finding,
+    ModelArtifact,
     ModelHeader,
     ScanResult,
     Severity,
     SidecarFacts,
     SourceIdentity,
 )
+
+if TYPE_CHECKING:
+    from lbom._remote.http import RemoteSettings
 
 R_SKIPPED = "LBOM-SCAN-001"
 R_UNREADABLE = "LBOM-SCAN-002"
@@ -47,6 +52,12 @@ class ScanOptions:
     """Report files that are not models (``--all``) instead of skipping them silently."""
     jobs: int | None = None
     progress: Callable[[ProgressEvent], None] | None = None
+    remote_hash: bool = False
+    """Remote scans: stream each whole file once to hash it (``--hash``); by default only header bytes are read."""
+    allow_full_download: bool = False
+    """Remote scans: consent to read a server without Range support from the start (``--allow-full-download``)."""
+    remote: RemoteSettings | None = None
+    """Remote scans: timeouts, retries and backoff; ``None`` means the defaults."""
 
 
 @dataclass(frozen=True)
@@ -177,6 +188,8 @@ class ReadFile:
     header: ModelHeader | None
     digests: tuple[FileDigest, ...]
     findings: tuple[Finding, ...] = ()
+    bytes_fetched: int | None = None
+    """Remote files only: bytes actually transferred."""
 
 
 def read_candidate(candidate: Candidate, options: ScanOptions) -> ReadFile:
@@ -235,10 +248,28 @@ def scan(
         options = ScanOptions(hash=hash)
     elif not hash:
         options = ScanOptions(**{**options.__dict__, "hash": False})
-    found = discover(path_list)
+    remote_paths = [p for p in path_list if _is_remote(p)]
+    found = discover([p for p in path_list if not _is_remote(p)])
     findings = list(found.findings)
     single_file = len(path_list) == 1 and len(found.candidates) == 1 and not os.path.isdir(path_list[0])
-    read_files = []
+    read_files: list[ReadFile] = []
+    remote_sidecars: dict[str, SidecarFacts | None] = {}
+    remote_models: list[ModelArtifact] = []
+    for target in remote_paths:
+        from lbom._remote.read_remote import read_remote_target
+
+        remote = read_remote_target(target, options)
+        findings.extend(remote.findings)
+        remote_sidecars.update(remote.sidecars)
+        remote_models.extend(remote.grouped)
+        single_file = single_file or (len(path_list) == 1 and remote.single_file)
+        read_files.extend(r for r in remote.read_files if r.header is not None)
+        for unread in (r for r in remote.read_files if r.header is None):
+            findings.extend(unread.findings)
+            if remote.single_file:
+                findings.append(
+                    Finding(R_NOT_MODEL, Severity.MEDIUM, "not a recognised model file", unread.candidate.display_path)
+                )
     for read_file in _iter_read(found.candidates, options):
         findings.extend(read_file.findings)
         if read_file.header is None:
@@ -262,8 +293,9 @@ def scan(
                 )
             continue
         read_files.append(read_file)
-    sidecars = _sidecars_for(read_files, found.directories, options.limits)
-    models = assemble_models(read_files, sidecars)
+    sidecars = _sidecars_for([r for r in read_files if r.bytes_fetched is None], found.directories, options.limits)
+    sidecars.update(remote_sidecars)
+    models = sorted(assemble_models(read_files, sidecars) + remote_models, key=lambda m: m.path)
     return ScanResult(
         models=tuple(models),
         roots=tuple(path_list),
@@ -273,6 +305,10 @@ def scan(
         hashed=options.hash,
         single_file=single_file,
     )
+
+
+def _is_remote(path: str) -> bool:
+    return path.lower().startswith(("hf://", "https://", "http://"))
 
 
 def _sidecars_for(
@@ -302,4 +338,5 @@ def file_entry(read_file: ReadFile, role: str = "weights") -> FileEntry:
         role=role,
         header=read_file.header,
         source=candidate.source,
+        bytes_fetched=read_file.bytes_fetched,
     )

@@ -27,6 +27,17 @@ _SEVERITIES = ("info", "low", "medium", "high", "critical")
     help="Write to FILE (atomically) instead of stdout.",
 )
 @click.option("--no-hash", is_flag=True, help="Skip SHA-256 hashing (header-only scan).")
+@click.option(
+    "--hash",
+    "full_hash",
+    is_flag=True,
+    help="Remote scans: stream each whole file once to hash it (default: header bytes only).",
+)
+@click.option(
+    "--allow-full-download",
+    is_flag=True,
+    help="Remote scans: read servers without Range support from the start (only what is needed is kept).",
+)
 @click.option("--all", "list_all", is_flag=True, help="Also list files that are not models.")
 @click.option(
     "--fail-on",
@@ -50,6 +61,8 @@ def scan_command(
     fmt: str,
     output: str | None,
     no_hash: bool,
+    full_hash: bool,
+    allow_full_download: bool,
     list_all: bool,
     fail_on: str | None,
     hf_title: str | None,
@@ -61,6 +74,8 @@ def scan_command(
     """Scan model files or folders (recursively) and print an SBOM.
 
     Files are recognised by their magic bytes. Nothing in them is executed and nothing is written next to them.
+    PATH may also be an https:// URL or hf://org/repo[@revision][/file]: only the header bytes are fetched
+    (HTTP Range requests), unless --hash asks for a full streaming hash.
     """
     from lbom._cli import EXIT_GATE, EXIT_INPUT, warn
     from lbom._cli.output import write_output
@@ -71,12 +86,17 @@ def scan_command(
 
     if not paths:
         raise UsageError("scan needs a PATH (a model file or a folder)")
+    if full_hash and no_hash:
+        raise UsageError("--hash and --no-hash contradict each other")
     if hf_app_port is not None and hf_sdk != "docker":
         raise UsageError("--hf-app-port only applies with --hf-sdk docker")
     fmt_enum = OutputFormat(fmt)
     if fmt_enum is OutputFormat.HF_README and (hf_title is None):
         pass  # the renderer derives a title from the model
-    result = scan(list(paths), options=ScanOptions(hash=not no_hash, list_unknown=list_all))
+    options = ScanOptions(
+        hash=not no_hash, list_unknown=list_all, remote_hash=full_hash, allow_full_download=allow_full_download
+    )
+    result = scan(list(paths), options=options)
     for finding in result.findings:
         warn(f"warning: {finding.file}: {finding.message}")
     for model in result.models:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable, Collection
 from typing import Any
 
 from lbom._formats.interface import FindingSink, Limits
@@ -117,24 +118,34 @@ def read_sidecars(directory: str, limits: Limits, present: set[str] | None = Non
     if not found:
         return None
     sink = FindingSink(directory)
+
+    def load(name: str) -> str | None:
+        return _read_capped(os.path.join(directory, name), limits, sink, name)
+
+    return sidecar_facts(names, load, sink)
+
+
+def sidecar_facts(names: Collection[str], load: Callable[[str], str | None], sink: FindingSink) -> SidecarFacts:
+    """Facts from the sidecars among ``names``. ``load(name)`` returns the file's text, or None after adding a
+    finding to ``sink``; local scans read files, remote scans fetch them (both capped)."""
     facts: dict[str, Any] = {}
     templates: list[ChatTemplate] = []
     read_files: list[str] = []
     if "config.json" in names:
-        text = _read_capped(os.path.join(directory, "config.json"), limits, sink, "config.json")
+        text = load("config.json")
         config = _load_json(text, sink, "config.json") if text is not None else None
         if config is not None:
             read_files.append("config.json")
             _config_facts(config, facts)
     if "tokenizer_config.json" in names:
-        text = _read_capped(os.path.join(directory, "tokenizer_config.json"), limits, sink, "tokenizer_config.json")
+        text = load("tokenizer_config.json")
         tok = _load_json(text, sink, "tokenizer_config.json") if text is not None else None
         if tok is not None:
             read_files.append("tokenizer_config.json")
             facts["tokenizer_class"] = _str_or_none(tok.get("tokenizer_class"))
             templates.extend(_templates(tok.get("chat_template"), sink))
     if "README.md" in names:
-        text = _read_capped(os.path.join(directory, "README.md"), limits, sink, "README.md")
+        text = load("README.md")
         if text is not None:
             read_files.append("README.md")
             _card_facts(text, facts, sink)
