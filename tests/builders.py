@@ -200,3 +200,54 @@ def torch_zip(
         for name, data in (extra_members or {}).items():
             zf.writestr(name, data)
     return path
+
+
+# --- multi-file models --------------------------------------------------------------------------------
+
+
+def write_sharded_safetensors(
+    folder: Path,
+    shards: dict[str, dict[str, np.ndarray]],
+    weight_map: dict[str, str] | None = None,
+    total_size: int | None = None,
+    index_name: str = "model.safetensors.index.json",
+) -> Path:
+    """Shards written by the safetensors package plus an index; weight_map/total_size default to the truth."""
+    import json
+
+    from safetensors.numpy import save_file
+
+    folder.mkdir(parents=True, exist_ok=True)
+    truth: dict[str, str] = {}
+    size = 0
+    for shard, tensors in shards.items():
+        save_file(tensors, str(folder / shard))
+        for name, array in tensors.items():
+            truth[name] = shard
+            size += array.nbytes
+    index = {
+        "metadata": {"total_size": size if total_size is None else total_size},
+        "weight_map": dict(sorted((weight_map if weight_map is not None else truth).items())),
+    }
+    (folder / index_name).write_text(json.dumps(index, indent=2))
+    return folder
+
+
+def write_split_gguf(folder: Path, stem: str, parts: int, skip: tuple[int, ...] = (), tensors_per_part: int = 2,
+                     declared_tensors: int | None = None) -> Path:  # fmt: skip
+    """A GGUF split like gguf-split makes: metadata in part 1, split.* keys and tensors in every part."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for no in range(parts):
+        if no + 1 in skip:
+            continue
+        extra: dict[str, Any] = {"split.no": no, "split.count": parts}
+        extra["split.tensors.count"] = parts * tensors_per_part if declared_tensors is None else declared_tensors
+        tensors = {f"blk.{no}.w{i}": np.zeros((4, 32), dtype=np.float32) for i in range(tensors_per_part)}
+        write_gguf(
+            folder / f"{stem}-{no + 1:05d}-of-{parts:05d}.gguf",
+            file_type=0 if no == 0 else None,
+            tokens=8 if no == 0 else 0,
+            extra=extra,
+            tensors=tensors,
+        )
+    return folder

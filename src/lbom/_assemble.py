@@ -8,9 +8,11 @@ logical model with its files listed.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from lbom._checks import run_checks
+from lbom._formats.interface import DEFAULT_LIMITS, Limits
 from lbom.model import BaseModelRef, Finding, ModelArtifact, ModelHeader, Severity, SidecarFacts
 
 if TYPE_CHECKING:
@@ -19,10 +21,22 @@ if TYPE_CHECKING:
 R_SIDECAR_DISAGREES = "LBOM-SIDECAR-002"
 
 
-def assemble_models(read_files: list[ReadFile], sidecars: dict[str, SidecarFacts | None]) -> list[ModelArtifact]:
+def assemble_models(
+    read_files: list[ReadFile],
+    sidecars: dict[str, SidecarFacts | None],
+    directories: Mapping[str, set[str]] | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+) -> list[ModelArtifact]:
+    """One model per single file, and one per multi-file group (given the ``directories`` listings to group)."""
+    from lbom._shards import group_shards
     from lbom.scan import file_entry
 
     models = []
+    if directories:
+        groups, read_files = group_shards(read_files, directories, limits)
+        for group in groups:
+            side = sidecars.get(group.directory)
+            models.append(build_model(group.header, group.files, side, group.path, group.findings))
     for read_file in read_files:
         header = read_file.header
         assert header is not None

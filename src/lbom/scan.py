@@ -295,7 +295,11 @@ def scan(
         read_files.append(read_file)
     sidecars = _sidecars_for([r for r in read_files if r.bytes_fetched is None], found.directories, options.limits)
     sidecars.update(remote_sidecars)
-    models = sorted(assemble_models(read_files, sidecars) + remote_models, key=lambda m: m.path)
+    # Multi-file models are grouped only when folders were scanned: a single shard stays a single file.
+    directories = None if single_file else found.directories
+    local_models = assemble_models(read_files, sidecars, directories, options.limits)
+    models = sorted(local_models + remote_models, key=lambda m: m.path)
+    findings = _without_listed_model_files(findings, models)
     return ScanResult(
         models=tuple(models),
         roots=tuple(path_list),
@@ -309,6 +313,16 @@ def scan(
 
 def _is_remote(path: str) -> bool:
     return path.lower().startswith(("hf://", "https://", "http://"))
+
+
+def _without_listed_model_files(findings: list[Finding], models: Sequence[ModelArtifact]) -> list[Finding]:
+    """``--all`` lists files that are not models; an index or sidecar a model was built from is not one of them."""
+    used = {f.path for model in models for f in model.files}
+    for model in models:
+        if model.sidecars is not None:
+            directory = os.path.dirname(model.files[0].path) if model.files else ""
+            used.update(os.path.join(directory, name) for name in model.sidecars.files)
+    return [f for f in findings if not (f.rule_id == R_NOT_MODEL and f.file in used)]
 
 
 def _sidecars_for(
