@@ -12,14 +12,14 @@ import contextlib
 import os
 import stat
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
-from lbom._formats import SNIFF_BYTES, ReaderEntry, pick_reader
+from lbom._formats import ReaderEntry
 from lbom._formats.hf_sidecar import SIDECAR_NAMES, read_sidecars
-from lbom._formats.interface import DEFAULT_LIMITS, Limits, LocalFileSource
+from lbom._formats.interface import DEFAULT_LIMITS, Limits
 from lbom.errors import InputError
 from lbom.model import (
     FileDigest,
@@ -51,13 +51,21 @@ class ScanOptions:
     list_unknown: bool = False
     """Report files that are not models (``--all``) instead of skipping them silently."""
     jobs: int | None = None
+    """Files read and hashed at once, on threads (``--jobs``); None means one per CPU core."""
     progress: Callable[[ProgressEvent], None] | None = None
+    """Called on the scanning thread as files finish, and a few times a second while large files hash."""
     remote_hash: bool = False
     """Remote scans: stream each whole file once to hash it (``--hash``); by default only header bytes are read."""
     allow_full_download: bool = False
     """Remote scans: consent to read a server without Range support from the start (``--allow-full-download``)."""
     remote: RemoteSettings | None = None
     """Remote scans: timeouts, retries and backoff; ``None`` means the defaults."""
+    cache: bool = True
+    """Reuse digests and headers from the persistent cache, and record new ones (``--no-cache`` turns it off)."""
+    cache_dir: str | None = None
+    """Where the cache lives (``--cache-dir``); None means the per-user cache folder. Never a scanned folder."""
+    rehash: bool = False
+    """Ignore cached results and recompute everything (``--rehash``); the fresh results are still recorded."""
 
 
 @dataclass(frozen=True)
@@ -193,38 +201,17 @@ class ReadFile:
 
 
 def read_candidate(candidate: Candidate, options: ScanOptions) -> ReadFile:
-    """Sniff and read one file's header, then hash it if asked. I/O failures become findings."""
-    try:
-        with LocalFileSource(candidate.real_path, display_name=candidate.display_path) as source:
-            head = source.read_at(0, SNIFF_BYTES)
-            reader = pick_reader(head, candidate.display_path)
-            if reader is None:
-                return ReadFile(candidate, None, None, ())
-            header = reader.read(source, options.limits)
-    except OSError as exc:
-        finding = Finding(R_UNREADABLE, Severity.MEDIUM, f"cannot read: {_os_problem(exc)}", candidate.display_path)
-        return ReadFile(candidate, None, None, (), (finding,))
-    digests: tuple[FileDigest, ...] = ()
-    if options.hash:
-        from lbom._hashing import digest_file
+    """Sniff and read one file's header, then hash it if asked (no cache). I/O failures become findings."""
+    from lbom._read_pipeline import read_uncached
 
-        try:
-            digests = digest_file(candidate.real_path, options.digests)
-        except OSError as exc:
-            finding = Finding(R_UNREADABLE, Severity.MEDIUM, f"cannot hash: {_os_problem(exc)}", candidate.display_path)
-            return ReadFile(candidate, reader, header, (), (finding,))
-    return ReadFile(candidate, reader, header, digests)
+    return read_uncached(candidate, options)
 
 
-def _iter_read(candidates: list[Candidate], options: ScanOptions) -> Iterable[ReadFile]:
-    total_bytes = sum(c.size for c in candidates)
-    done_bytes = 0
-    for index, candidate in enumerate(candidates):
-        result = read_candidate(candidate, options)
-        done_bytes += candidate.size
-        if options.progress is not None:
-            options.progress(ProgressEvent(candidate.display_path, index + 1, len(candidates), done_bytes, total_bytes))
-        yield result
+def _iter_read(candidates: list[Candidate], options: ScanOptions, roots: Sequence[str] = ()) -> Iterator[ReadFile]:
+    """Read (and hash) every candidate, in parallel and through the cache, yielding in candidate order."""
+    from lbom._read_pipeline import read_all
+
+    return read_all(candidates, options, roots)
 
 
 def scan(
@@ -270,7 +257,7 @@ def scan(
                 findings.append(
                     Finding(R_NOT_MODEL, Severity.MEDIUM, "not a recognised model file", unread.candidate.display_path)
                 )
-    for read_file in _iter_read(found.candidates, options):
+    for read_file in _iter_read(found.candidates, options, path_list):
         findings.extend(read_file.findings)
         if read_file.header is None:
             if single_file and not read_file.findings:

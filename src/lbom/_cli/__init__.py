@@ -29,6 +29,7 @@ EXIT_INTERNAL = 4
 COMMANDS: dict[str, str] = {
     "scan": "scan:scan_command",
     "version": "version:version_command",
+    "cache": "cache:cache_command",
 }
 
 

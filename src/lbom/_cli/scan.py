@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from lbom._render.interface import OutputFormat
+
+if TYPE_CHECKING:
+    from lbom._cli.progress import ProgressDisplay
 
 _SEVERITIES = ("info", "low", "medium", "high", "critical")
 
@@ -38,6 +43,30 @@ _SEVERITIES = ("info", "low", "medium", "high", "critical")
     is_flag=True,
     help="Remote scans: read servers without Range support from the start (only what is needed is kept).",
 )
+@click.option(
+    "--digest",
+    "digest_names",
+    default="sha256",
+    show_default=True,
+    metavar="LIST",
+    help="Digests to compute, comma-separated (e.g. sha256,blake3). SHA-256 is always included.",
+)
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(1, 256),
+    default=None,
+    help="Files to read and hash at once [default: CPU cores].",
+)
+@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=str), help="Where the scan cache lives.")
+@click.option("--no-cache", is_flag=True, help="Neither use nor update the persistent cache of digests and headers.")
+@click.option("--rehash", is_flag=True, help="Ignore cached results and recompute every digest and header.")
+@click.option(
+    "--progress/--no-progress",
+    "progress",
+    default=None,
+    help="Show progress on stderr [default: on a terminal, for scans that take more than a moment].",
+)
 @click.option("--all", "list_all", is_flag=True, help="Also list files that are not models.")
 @click.option(
     "--fail-on",
@@ -63,6 +92,12 @@ def scan_command(
     no_hash: bool,
     full_hash: bool,
     allow_full_download: bool,
+    digest_names: str,
+    jobs: int | None,
+    cache_dir: str | None,
+    no_cache: bool,
+    rehash: bool,
+    progress: bool | None,
     list_all: bool,
     fail_on: str | None,
     hf_title: str | None,
@@ -93,10 +128,36 @@ def scan_command(
     fmt_enum = OutputFormat(fmt)
     if fmt_enum is OutputFormat.HF_README and (hf_title is None):
         pass  # the renderer derives a title from the model
+    from lbom._hashing import normalise_algorithms
+
+    digests = normalise_algorithms(digest_names.split(","))
+    if no_hash and digests != ("sha256",):
+        raise UsageError("--digest needs hashing: drop --no-hash")
+    use_cache = not no_cache
+    if use_cache:
+        from lbom._cache import default_cache_dir, is_inside
+
+        directory = cache_dir or default_cache_dir()
+        if is_inside(directory, paths):
+            warn(f"note: cache not used: {directory} is inside a scanned folder")
+    display = _progress_display(progress)
     options = ScanOptions(
-        hash=not no_hash, list_unknown=list_all, remote_hash=full_hash, allow_full_download=allow_full_download
+        hash=not no_hash,
+        digests=digests,
+        list_unknown=list_all,
+        jobs=jobs,
+        progress=display,
+        cache=use_cache,
+        cache_dir=cache_dir,
+        rehash=rehash,
+        remote_hash=full_hash,
+        allow_full_download=allow_full_download,
     )
-    result = scan(list(paths), options=options)
+    try:
+        result = scan(list(paths), options=options)
+    finally:
+        if display is not None:
+            display.close()
     for finding in result.findings:
         warn(f"warning: {finding.file}: {finding.message}")
     for model in result.models:
@@ -125,3 +186,14 @@ def scan_command(
         threshold = Severity(fail_on)
         if any(f.severity >= threshold for f in result.all_findings):
             click.get_current_context().exit(EXIT_GATE)
+
+
+def _progress_display(progress: bool | None) -> ProgressDisplay | None:
+    """The progress callback: forced on/off by the flag, else only when stderr is a terminal."""
+    import sys
+
+    if progress is False or (progress is None and not sys.stderr.isatty()):
+        return None
+    from lbom._cli.progress import ProgressDisplay
+
+    return ProgressDisplay(forced=bool(progress))

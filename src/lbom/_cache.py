@@ -1,0 +1,358 @@
+"""The persistent scan cache: digests and parsed headers, so an unchanged file is never read twice.
+
+An entry is keyed by what identifies one version of one file on disk — device, inode, size, modification and
+change time in nanoseconds — plus a *context*: the l-bom version, the scan's :class:`Limits`, the codec version
+and a fingerprint of the reader and model sources, so a reader fix or a different limit never serves an old
+result. Writing a file changes its mtime and ctime; replacing it changes the inode; renaming or hard-linking it
+changes its ctime — each is a miss. The known limit of any such cache: content rewritten in place with the same
+size while mtime *and* ctime are forced back (which needs root or a clock change) is not noticed; ``--rehash``
+recomputes everything.
+
+Storage is one SQLite database in WAL mode with a busy timeout, so several l-bom processes can share it; only
+the scanning thread talks to it. The cache is an optimisation: if it cannot be opened or written, the scan
+goes on without it. It is never placed inside a folder being scanned.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import json
+import os
+import sqlite3
+import stat
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from lbom._formats.interface import Limits
+from lbom.model import Finding, ModelHeader
+
+DB_NAME = "scan-cache.sqlite3"
+_SCHEMA_VERSION = 1
+_BUSY_TIMEOUT_S = 30.0
+_SELF = "\x00self\x00"
+"""Stands for the file's own display path inside cached findings, so one entry serves every path to the file."""
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS entries (
+    dev INTEGER NOT NULL,
+    ino INTEGER NOT NULL,
+    context TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    ctime_ns INTEGER NOT NULL,
+    bound_path TEXT,
+    has_header INTEGER NOT NULL,
+    format TEXT,
+    header TEXT,
+    digests TEXT NOT NULL,
+    PRIMARY KEY (dev, ino, context)
+)
+"""
+
+
+@dataclass(frozen=True)
+class FileKey:
+    """One version of one file: a cached result is used only when every field matches."""
+
+    dev: int
+    ino: int
+    size: int
+    mtime_ns: int
+    ctime_ns: int
+
+    @classmethod
+    def of(cls, st: os.stat_result) -> FileKey:
+        return cls(st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+@dataclass(frozen=True)
+class CachedRead:
+    """What the cache knows about a file. ``has_header`` False means only digests are known."""
+
+    has_header: bool
+    format: str | None
+    header: ModelHeader | None
+    digests: dict[str, str]
+
+
+@dataclass(frozen=True)
+class CacheInfo:
+    path: str
+    exists: bool
+    bytes_on_disk: int
+    entries: int
+    current_entries: int
+    """Entries usable by this l-bom version with the default limits."""
+
+
+def default_cache_dir() -> str:
+    """The per-user cache folder (platformdirs), e.g. ``~/.cache/l-bom`` on Linux."""
+    import platformdirs
+
+    return platformdirs.user_cache_dir("l-bom", appauthor=False)
+
+
+def cache_context(limits: Limits) -> str:
+    """Everything besides the file that decides what a scan reads from it, as one short string."""
+    from lbom._header_json import FORMAT_VERSION
+    from lbom._version import tool_version
+
+    parts = {
+        "schema": _SCHEMA_VERSION,
+        "codec": FORMAT_VERSION,
+        "version": tool_version(),
+        "limits": dataclasses.asdict(limits),
+        "sources": _source_fingerprint(),
+    }
+    text = json.dumps(parts, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def _source_fingerprint() -> list[tuple[str, int, int]]:
+    """Size and mtime of the reader and model sources: an edited reader invalidates even without a version bump."""
+    import lbom
+
+    package = Path(lbom.__file__).parent
+    found = []
+    for folder in (package, package / "_formats"):
+        with contextlib.suppress(OSError), os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.name.endswith(".py") and (folder != package or entry.name in _FINGERPRINTED):
+                    st = entry.stat()
+                    found.append((f"{folder.name}/{entry.name}", st.st_size, st.st_mtime_ns))
+    return sorted(found)
+
+
+_FINGERPRINTED = frozenset({"model.py", "scan.py", "_header_json.py", "_cache.py", "_hashing.py", "_about.py"})
+
+
+def is_inside(directory: str, roots: Sequence[str]) -> bool:
+    """True when ``directory`` is one of the scanned folders or lies inside one (the cache must not be there)."""
+    target = os.path.realpath(directory)
+    for root in roots:
+        if not os.path.isdir(root):
+            continue
+        real_root = os.path.realpath(root)
+        if target == real_root or target.startswith(real_root.rstrip(os.sep) + os.sep):
+            return True
+    return False
+
+
+class ScanCache:
+    """A handle on the cache database, used from one thread. Every failure disables it instead of failing."""
+
+    def __init__(self, directory: str, context: str) -> None:
+        self.directory = directory
+        self.path = os.path.join(directory, DB_NAME)
+        self.context = context
+        self._pending: list[tuple[object, ...]] = []
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+        self._db: sqlite3.Connection | None = _connect(self.path)
+
+    @property
+    def usable(self) -> bool:
+        return self._db is not None
+
+    def lookup(self, key: FileKey, display_path: str) -> CachedRead | None:
+        if self._db is None:
+            return None
+        try:
+            row = self._db.execute(
+                "SELECT size, mtime_ns, ctime_ns, bound_path, has_header, format, header, digests FROM entries "
+                "WHERE dev = ? AND ino = ? AND context = ?",
+                (key.dev, key.ino, self.context),
+            ).fetchone()
+        except sqlite3.Error:
+            self._disable()
+            return None
+        if row is None or tuple(row[:3]) != (key.size, key.mtime_ns, key.ctime_ns):
+            return None
+        bound_path, has_header, fmt, header_text, digests_text = row[3:]
+        try:
+            digests = json.loads(digests_text)
+            header = _attach(_loads(header_text), display_path) if header_text is not None else None
+        except (ValueError, TypeError, KeyError):
+            return None
+        usable_header = bool(has_header) and (bound_path is None or bound_path == display_path)
+        if not isinstance(digests, dict):
+            return None
+        return CachedRead(usable_header, fmt if usable_header else None, header if usable_header else None, digests)
+
+    def store(
+        self,
+        key: FileKey,
+        display_path: str,
+        fmt: str | None,
+        header: ModelHeader | None,
+        digests: dict[str, str],
+    ) -> None:
+        """Queue an entry; :meth:`flush` writes queued entries in one transaction."""
+        if self._db is None:
+            return
+        has_header = 1
+        header_text: str | None = None
+        bound_path: str | None = None
+        if header is not None:
+            from lbom._header_json import dumps_header, round_trips
+
+            detached = _detach(header, display_path)
+            header_text = dumps_header(detached)
+            if not round_trips(detached, header_text):
+                has_header, header_text = 0, None  # not exactly representable: cache the digests only
+            elif display_path and json.dumps(display_path, ensure_ascii=True)[1:-1] in header_text:
+                bound_path = display_path  # the reader put the path somewhere else: valid for this path only
+        row = (
+            key.dev,
+            key.ino,
+            self.context,
+            key.size,
+            key.mtime_ns,
+            key.ctime_ns,
+            bound_path,
+            has_header,
+            fmt,
+            header_text,
+            json.dumps(digests, sort_keys=True),
+        )
+        self._pending.append(row)
+        if len(self._pending) >= 256:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._db is None or not self._pending:
+            return
+        rows, self._pending = self._pending, []
+        try:
+            with _immediate(self._db):
+                self._db.executemany("INSERT OR REPLACE INTO entries VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
+        except sqlite3.Error:
+            self._disable()
+
+    def close(self) -> None:
+        self.flush()
+        if self._db is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self._db.close()
+            self._db = None
+
+    def _disable(self) -> None:
+        if self._db is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self._db.close()
+        self._db = None
+        self._pending = []
+
+    def __enter__(self) -> ScanCache:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_cache(directory: str, limits: Limits) -> ScanCache | None:
+    """The cache in ``directory``, or None when it cannot be created or opened (the scan then runs uncached)."""
+    try:
+        cache = ScanCache(directory, cache_context(limits))
+    except OSError:
+        return None
+    return cache if cache.usable else None
+
+
+def cache_info(directory: str, limits: Limits) -> CacheInfo:
+    path = os.path.join(directory, DB_NAME)
+    if not os.path.exists(path):
+        return CacheInfo(path, False, 0, 0, 0)
+    size = sum(_size(path + suffix) for suffix in ("", "-wal", "-shm"))
+    db = _connect(path, create=False)
+    if db is None:
+        return CacheInfo(path, True, size, 0, 0)
+    try:
+        entries = db.execute("SELECT COUNT(*) FROM entries").fetchone()[0]
+        current = db.execute("SELECT COUNT(*) FROM entries WHERE context = ?", (cache_context(limits),)).fetchone()[0]
+    except sqlite3.Error:
+        entries = current = 0
+    finally:
+        db.close()
+    return CacheInfo(path, True, size, int(entries), int(current))
+
+
+def clear_cache(directory: str) -> int:
+    """Delete the cache database (and its WAL files). Returns the bytes freed."""
+    path = os.path.join(directory, DB_NAME)
+    freed = 0
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        target = path + suffix
+        size = _size(target)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(target)
+            freed += size
+    return freed
+
+
+def _size(path: str) -> int:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return 0
+    return st.st_size if stat.S_ISREG(st.st_mode) else 0
+
+
+def _connect(path: str, create: bool = True) -> sqlite3.Connection | None:
+    try:
+        if create:
+            db = sqlite3.connect(path, timeout=_BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=True)
+        else:
+            db = sqlite3.connect(
+                f"file:{path}?mode=ro", uri=True, timeout=_BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=True
+            )
+    except sqlite3.Error:
+        return None
+    try:
+        db.execute(f"PRAGMA busy_timeout = {int(_BUSY_TIMEOUT_S * 1000)}")
+        if create:
+            if os.name == "posix":
+                with contextlib.suppress(OSError):
+                    os.chmod(path, 0o600)
+            db.execute("PRAGMA journal_mode = WAL")
+            db.execute("PRAGMA synchronous = NORMAL")
+            with _immediate(db):
+                db.execute(_SCHEMA)
+    except sqlite3.Error:
+        db.close()
+        return None
+    return db
+
+
+@contextlib.contextmanager
+def _immediate(db: sqlite3.Connection) -> Iterator[None]:
+    """A write transaction that takes the write lock up front (waiting up to the busy timeout)."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+def _loads(text: str) -> ModelHeader:
+    from lbom._header_json import loads_header
+
+    return loads_header(text)
+
+
+def _detach(header: ModelHeader, display_path: str) -> ModelHeader:
+    findings = tuple(_retarget(f, display_path, _SELF) for f in header.findings)
+    return dataclasses.replace(header, findings=findings) if findings != header.findings else header
+
+
+def _attach(header: ModelHeader, display_path: str) -> ModelHeader:
+    findings = tuple(_retarget(f, _SELF, display_path) for f in header.findings)
+    return dataclasses.replace(header, findings=findings) if findings != header.findings else header
+
+
+def _retarget(finding: Finding, old: str, new: str) -> Finding:
+    return dataclasses.replace(finding, file=new) if finding.file == old else finding
