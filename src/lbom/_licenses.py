@@ -13,10 +13,9 @@ This module is imported on the scan path (policies), so it must stay cheap: no S
 
 from __future__ import annotations
 
-import hashlib
-import re
 from dataclasses import dataclass
 
+from lbom._ids import id_fragment
 from lbom._spdx_license_ids import SPDX_LICENSE_IDS
 from lbom.model import ModelArtifact
 
@@ -36,8 +35,6 @@ _NO_LICENSE = frozenset({"", "unknown", "noassertion", "none", "null", "n/a", "n
 # Values that say "see the license name" (Hub cards: ``license: other`` + ``license_name``).
 _SEE_NAME = frozenset({"other", "custom", "proprietary"})
 
-_REF_UNSAFE = re.compile(r"[^A-Za-z0-9.\-]+")
-_MAX_REF_STEM = 64
 _MAX_NAME = 120
 
 
@@ -79,11 +76,7 @@ def license_ref(text: str) -> str:
     """
     if text.startswith("LicenseRef-"):
         text = text[len("LicenseRef-") :]
-    stem = _REF_UNSAFE.sub("-", text).strip("-.")[:_MAX_REF_STEM].strip("-.")
-    if stem == text and stem:
-        return f"LicenseRef-{stem}"
-    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:8]
-    return f"LicenseRef-{stem}-{digest}" if stem else f"LicenseRef-{digest}"
+    return f"LicenseRef-{id_fragment(text)}"
 
 
 def normalize_license(text: str | None, name: str | None = None, url: str | None = None) -> LicenseInfo | None:

@@ -17,6 +17,9 @@ RENDERERS: dict[OutputFormat, str] = {
     OutputFormat.TABLE: "table",
     OutputFormat.SPDX: "spdx",
     OutputFormat.HF_README: "hf_readme",
+    OutputFormat.CYCLONEDX: "cyclonedx",
+    OutputFormat.SPDX3: "spdx3",
+    OutputFormat.SPDX_JSON: "spdx_json",
 }
 
 

@@ -13,6 +13,9 @@ class OutputFormat(str, enum.Enum):
     TABLE = "table"
     SPDX = "spdx"
     HF_README = "hf-readme"
+    CYCLONEDX = "cyclonedx"
+    SPDX3 = "spdx3"
+    SPDX_JSON = "spdx-json"
 
 
 @dataclass(frozen=True)

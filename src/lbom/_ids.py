@@ -1,0 +1,36 @@
+"""Deterministic identifiers for documents: id fragments that standard formats accept, and content UUIDs.
+
+SPDX ids and LicenseRefs allow only letters, digits, ``.`` and ``-``; CycloneDX bom-refs and SPDX 3 IRIs are
+safer with the same alphabet. :func:`id_fragment` maps any text into it. Whenever the text had to be changed,
+eight hex digits of its SHA-256 are appended, so two different texts (``a b/c`` and ``a-b/c``, or the same file
+name in two folders) never share a fragment, and the same text always gets the same one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9.\-]+")
+
+LBOM_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://l-bom.dev/")
+"""The UUID namespace of every name-based (uuid5) id l-bom derives."""
+
+
+def text_digest(text: str, length: int = 8) -> str:
+    """The first ``length`` hex digits of the SHA-256 of ``text`` (UTF-8, lone surrogates kept)."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:length]
+
+
+def id_fragment(text: str, max_len: int = 64) -> str:
+    """``text`` in the alphabet ``[A-Za-z0-9.-]``, unique per text (see the module docstring), never empty."""
+    stem = _UNSAFE.sub("-", text).strip("-.")[:max_len].strip("-.")
+    if stem == text and stem:
+        return stem
+    return f"{stem}-{text_digest(text)}" if stem else text_digest(text)
+
+
+def content_uuid(*parts: str) -> uuid.UUID:
+    """A UUID (version 5) derived from ``parts``: the same content always gets the same UUID."""
+    return uuid.uuid5(LBOM_NAMESPACE, "\x1f".join(parts))
