@@ -148,3 +148,29 @@ def json_text(value: JsonValue) -> str:
 def digests(entry: FileEntry) -> list[tuple[str, str]]:
     """``(algorithm, lowercase hex)`` pairs of a file, sorted by algorithm."""
     return sorted((d.algorithm.lower(), d.hex.lower()) for d in entry.digests)
+
+
+def display_name(model: ModelArtifact) -> str:
+    """The model's name, falling back to its file name: SBOM formats require a non-empty name."""
+    import os
+
+    for candidate in (model.name, os.path.basename(model.path.rstrip("/\\")), model.path):
+        if candidate and candidate.strip():
+            return candidate.strip()
+    return "unnamed model"
+
+
+def summary(model: ModelArtifact) -> str:
+    """A one-line description: ``GGUF model, llama, 8960 parameters, Q4_K_M``."""
+    parts = [f"{model.format} model"]
+    if model.architecture:
+        parts.append(model.architecture)
+    if model.parameter_count is not None:
+        parts.append(f"{model.parameter_count} parameters")
+    if model.quantization:
+        parts.append(model.quantization)
+    elif model.dtype:
+        parts.append(model.dtype)
+    if len(model.files) > 1:
+        parts.append(f"{len(model.files)} files")
+    return ", ".join(parts)
