@@ -24,7 +24,7 @@ from lbom._licenses import LicenseInfo, model_license
 from lbom._render import sbom_facts as facts
 from lbom._render.interface import RenderOptions
 from lbom._render.json import warning_text
-from lbom.model import FileEntry, ModelArtifact, ScanResult
+from lbom.model import FileEntry, JsonValue, ModelArtifact, ScanResult
 
 if TYPE_CHECKING:
     from cyclonedx.model import HashType, Property
@@ -140,13 +140,8 @@ def _license(info: LicenseInfo) -> DisjunctiveLicense:
 
     if info.spdx_id is not None:
         return DisjunctiveLicense(id=info.spdx_id)
-    url = None
-    if info.url:
-        try:
-            url = XsUri(info.url)
-        except ValueError:
-            url = None
-    return DisjunctiveLicense(name=info.name, url=url)
+    url = facts.web_uri(info.url)
+    return DisjunctiveLicense(name=info.name, url=XsUri(url) if url else None)
 
 
 def _purl(model: ModelArtifact) -> Any:
@@ -166,12 +161,10 @@ def _ancestors(model: ModelArtifact) -> list[Component]:
 
     ancestors = []
     for index, base in enumerate(model.base_models):
+        repo_url = facts.web_uri(base.repo_url)
         references = []
-        if base.repo_url:
-            try:
-                references.append(ExternalReference(type=ExternalReferenceType.WEBSITE, url=XsUri(base.repo_url)))
-            except ValueError:
-                references = []
+        if repo_url:
+            references.append(ExternalReference(type=ExternalReferenceType.WEBSITE, url=XsUri(repo_url)))
         ancestors.append(
             Component(
                 type=ComponentType.MACHINE_LEARNING_MODEL,
@@ -193,7 +186,7 @@ def _lbom_properties(model: ModelArtifact) -> list[Property]:
         value = facts.tensor_type_value(stat.tensor_count, stat.parameter_count)
         properties.append(Property(name=f"lbom:tensor_type:{stat.type_name}", value=value))
     for template in model.chat_templates:
-        detail = {"length": len(template.text), "name": template.name, "sha256": template.sha256}
+        detail: dict[str, JsonValue] = {"length": len(template.text), "name": template.name, "sha256": template.sha256}
         properties.append(Property(name=f"lbom:chat_template:{template.source}", value=facts.json_text(detail)))
     properties.extend(Property(name="lbom:finding", value=warning_text(f)) for f in model.findings)
     return properties

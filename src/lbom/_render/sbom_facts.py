@@ -70,9 +70,9 @@ def download_location(model: ModelArtifact) -> str | None:
     if source is None:
         return None
     if source.url:
-        return source.url
+        return web_uri(source.url)
     if source.kind in ("huggingface", "huggingface-cache") and source.repo_id:
-        return f"https://huggingface.co/{source.repo_id}"
+        return web_uri(f"https://huggingface.co/{source.repo_id}")
     return None
 
 
@@ -174,3 +174,18 @@ def summary(model: ModelArtifact) -> str:
     if len(model.files) > 1:
         parts.append(f"{len(model.files)} files")
     return ", ".join(parts)
+
+
+def web_uri(text: str | None) -> str | None:
+    """``text`` when it is a plain http(s) URL (formats reject anything else in URI fields), else ``None``."""
+    from urllib.parse import urlsplit
+
+    if not text or any(ch.isspace() or ord(ch) < 0x20 or ch in '<>"{}|\\^`' for ch in text):
+        return None
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    return text

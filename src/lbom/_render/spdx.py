@@ -75,14 +75,9 @@ def text_block(text: str) -> str:
 
 def build_document(result: ScanResult) -> Any:
     """The spdx-tools ``Document`` for a scan (shared by the tag-value and JSON renderers)."""
-    from spdx_tools.spdx.model import (
-        Actor,
-        ActorType,
-        CreationInfo,
-        Document,
-        Relationship,
-        RelationshipType,
-    )
+    from spdx_tools.spdx.model.actor import Actor, ActorType
+    from spdx_tools.spdx.model.document import CreationInfo, Document
+    from spdx_tools.spdx.model.relationship import Relationship, RelationshipType
 
     tool = Actor(ActorType.TOOL, f"{facts.TOOL_NAME}-{single_line(result.tool_version)}")
     created = facts.created_at(result).replace(tzinfo=None)
@@ -125,16 +120,10 @@ class _Builder:
         self._license_refs: set[str] = set()
 
     def add_model(self, model: ModelArtifact) -> None:
-        from spdx_tools.spdx.model import (
-            Actor,
-            ActorType,
-            ExternalPackageRef,
-            ExternalPackageRefCategory,
-            Package,
-            Relationship,
-            RelationshipType,
-            SpdxNoAssertion,
-        )
+        from spdx_tools.spdx.model.actor import Actor, ActorType
+        from spdx_tools.spdx.model.package import ExternalPackageRef, ExternalPackageRefCategory, Package
+        from spdx_tools.spdx.model.relationship import Relationship, RelationshipType
+        from spdx_tools.spdx.model.spdx_no_assertion import SpdxNoAssertion
 
         spdx_id = model_spdx_id(model)
         single = len(model.files) == 1
@@ -175,7 +164,7 @@ class _Builder:
                     Package(
                         spdx_id=base_id,
                         name=single_line(base.name),
-                        download_location=base.repo_url or SpdxNoAssertion(),
+                        download_location=facts.web_uri(base.repo_url) or SpdxNoAssertion(),
                         supplier=(
                             Actor(ActorType.ORGANIZATION, single_line(base.organization))
                             if base.organization
@@ -193,7 +182,7 @@ class _Builder:
             self.annotate(spdx_id, finding)
 
     def annotate(self, spdx_id: str, finding: Finding) -> None:
-        from spdx_tools.spdx.model import Annotation, AnnotationType
+        from spdx_tools.spdx.model.annotation import Annotation, AnnotationType
 
         text = warning_text(finding)
         if finding.file:
@@ -208,8 +197,9 @@ class _Builder:
             self.packages.append(package)
 
     def _license(self, info: LicenseInfo | None) -> Any:
-        from spdx_tools.common.spdx_licensing import spdx_licensing
-        from spdx_tools.spdx.model import ExtractedLicensingInfo, SpdxNoAssertion
+        from spdx_tools.common.spdx_licensing import spdx_licensing  # type: ignore[import-untyped]
+        from spdx_tools.spdx.model.extracted_licensing_info import ExtractedLicensingInfo
+        from spdx_tools.spdx.model.spdx_no_assertion import SpdxNoAssertion
 
         if info is None:
             return SpdxNoAssertion()
@@ -220,7 +210,7 @@ class _Builder:
                     license_id=info.ref,
                     extracted_text=text_block(info.text),
                     license_name=single_line(info.name),
-                    cross_references=[info.url] if info.url else [],
+                    cross_references=[url] if (url := facts.web_uri(info.url)) else [],
                     comment="The license as the model declares it; it is not on the SPDX License List.",
                 )
             )
@@ -228,7 +218,8 @@ class _Builder:
 
 
 def _file_package(file_id: str, entry: FileEntry) -> Any:
-    from spdx_tools.spdx.model import Package, PackagePurpose, SpdxNoAssertion
+    from spdx_tools.spdx.model.package import Package, PackagePurpose
+    from spdx_tools.spdx.model.spdx_no_assertion import SpdxNoAssertion
 
     return Package(
         spdx_id=file_id,
@@ -246,7 +237,7 @@ def _file_package(file_id: str, entry: FileEntry) -> Any:
 
 
 def _checksums(entry: FileEntry) -> list[Any]:
-    from spdx_tools.spdx.model import Checksum, ChecksumAlgorithm
+    from spdx_tools.spdx.model.checksum import Checksum, ChecksumAlgorithm
 
     found = []
     for algorithm, hex_digest in facts.digests(entry):

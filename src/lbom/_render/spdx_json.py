@@ -9,9 +9,9 @@ from lbom.model import ScanResult
 
 
 def render(result: ScanResult, options: RenderOptions) -> str:
-    from spdx_tools.spdx.writer.write_utils import convert
+    from spdx_tools.spdx.jsonschema.document_converter import DocumentConverter
 
     from lbom._render.spdx import build_document
 
-    document = convert(build_document(result), None)
+    document = DocumentConverter().convert(build_document(result))  # type: ignore[no-untyped-call]
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
