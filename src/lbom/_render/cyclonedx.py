@@ -94,7 +94,7 @@ def _component(model: ModelArtifact) -> Component:
     license_info = model_license(model)
     return Component(
         type=ComponentType.MACHINE_LEARNING_MODEL,
-        name=model.name,
+        name=facts.display_name(model),
         bom_ref=model_ref(model),
         version=facts.model_version(model),
         hashes=_hashes(model.files[0]) if single else None,
@@ -168,7 +168,7 @@ def _ancestors(model: ModelArtifact) -> list[Component]:
         ancestors.append(
             Component(
                 type=ComponentType.MACHINE_LEARNING_MODEL,
-                name=base.name,
+                name=base.name.strip() or "unnamed base model",
                 group=base.organization,
                 bom_ref=f"{model_ref(model)}:base:{index}",
                 external_references=references,

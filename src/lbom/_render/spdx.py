@@ -184,12 +184,13 @@ class _Builder:
     def annotate(self, spdx_id: str, finding: Finding) -> None:
         from spdx_tools.spdx.model.annotation import Annotation, AnnotationType
 
-        text = warning_text(finding)
+        lines = [escape_control(warning_text(finding))]
         if finding.file:
-            text += f"\nfile: {finding.file}"
+            lines.append(f"file: {escape_control(finding.file)}")
         if finding.remedy:
-            text += f"\nremedy: {finding.remedy}"
-        self.annotations.append(Annotation(spdx_id, AnnotationType.OTHER, self.tool, self.created, text_block(text)))
+            lines.append(f"remedy: {escape_control(finding.remedy)}")
+        text = text_block("\n".join(lines))
+        self.annotations.append(Annotation(spdx_id, AnnotationType.OTHER, self.tool, self.created, text))
 
     def _add_package(self, package: Any) -> None:
         if package.spdx_id not in self._package_ids:
@@ -252,6 +253,7 @@ def _optional_line(text: str | None) -> str | None:
 
 
 def _facts_comment(model: ModelArtifact) -> str:
+    """One ``key: value`` line per fact; each value escaped to one line, so a value cannot fake a fact."""
     lines = [f"{fact.key}: {fact.value}" for fact in facts.descriptive_facts(model)]
     lines.extend(f"{fact.key}: {fact.value}" for fact in facts.hyperparameters(model))
     task = facts.task(model)
@@ -262,5 +264,4 @@ def _facts_comment(model: ModelArtifact) -> str:
     for template in model.chat_templates:
         lines.append(f"chat_template {template.name} ({template.source}): sha256 {template.sha256}")
     lines.append(f"path: {model.path}")
-    # Always multi-line, so the writer puts it in a <text> block.
-    return "\n".join(lines)
+    return "\n".join(escape_control(line) for line in lines)
