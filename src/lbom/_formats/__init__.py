@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from lbom._formats import gguf, lfs_pointer, numpy, pickle, safetensors
+from lbom._formats import gguf, keras, lfs_pointer, numpy, onnx, pickle, safetensors
 from lbom._formats.interface import SNIFF_BYTES, ByteSource, Limits
 from lbom.model import ModelHeader
 
@@ -25,8 +25,10 @@ READERS: tuple[ReaderEntry, ...] = (
     ReaderEntry(gguf.FORMAT, gguf.sniff, gguf.read),
     ReaderEntry(safetensors.FORMAT, safetensors.sniff, safetensors.read),
     ReaderEntry(lfs_pointer.FORMAT, lfs_pointer.sniff, lfs_pointer.read),
+    ReaderEntry(keras.FORMAT, keras.sniff, keras.read),
     ReaderEntry(numpy.FORMAT, numpy.sniff, numpy.read),
     ReaderEntry(pickle.FORMAT, pickle.sniff, pickle.read),
+    ReaderEntry(onnx.FORMAT, onnx.sniff, onnx.read),
 )
 
 

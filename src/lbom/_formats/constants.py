@@ -455,3 +455,38 @@ DTYPE_ITEM_BYTES: dict[str, int] = {
     "U32": 4, "U64": 8, "BOOL": 1, "C64": 8, "C128": 16, "C32": 4, "F8_E4M3": 1, "F8_E5M2": 1,
     "F8_E4M3FNUZ": 1, "F8_E5M2FNUZ": 1, "F8_E8M0": 1, "QI8": 1, "QU8": 1, "QI32": 4,
 }  # fmt: skip
+
+# --- ONNX -----------------------------------------------------------------------------------------------
+
+# TensorProto.DataType -> dtype name (safetensors spelling where one exists). Source: onnx/onnx.proto
+# `TensorProto.DataType`; tests/differential compares it with onnx.TensorProto.DataType.
+ONNX_TENSOR_TYPES: dict[int, str] = {
+    1: "F32",
+    2: "U8",
+    3: "I8",
+    4: "U16",
+    5: "I16",
+    6: "I32",
+    7: "I64",
+    8: "STRING",
+    9: "BOOL",
+    10: "F16",
+    11: "F64",
+    12: "U32",
+    13: "U64",
+    14: "C64",
+    15: "C128",
+    16: "BF16",
+    17: "F8_E4M3",
+    18: "F8_E4M3FNUZ",
+    19: "F8_E5M2",
+    20: "F8_E5M2FNUZ",
+    21: "U4",
+    22: "I4",
+    23: "F4_E2M1",
+    24: "F8_E8M0",
+    25: "U2",
+    26: "I2",
+    27: "F6_E2M3",
+    28: "F6_E3M2",
+}
