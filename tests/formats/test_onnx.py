@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import lbom
+from lbom._checks.external_data import R_EXTERNAL_MISSING
 from lbom._formats import onnx as onnx_reader
 from lbom._formats import pick_reader
 from lbom._formats.constants import ONNX_TENSOR_TYPES
@@ -100,11 +101,11 @@ def test_external_data_is_reported_and_escape_is_a_finding(tmp_path: Path) -> No
     result = lbom.scan(str(path), hash=False)
     found = {f.rule_id: f for f in result.models[0].findings}
     assert found[onnx_reader.R_EXTERNAL_ESCAPE].location == "external data ../../etc/passwd"
-    assert onnx_reader.R_EXTERNAL_MISSING in found  # weights.bin is not next to the model
+    assert R_EXTERNAL_MISSING in found  # weights.bin is not next to the model
     assert result.models[0].metadata["onnx.external_data"] == ["../../etc/passwd", "weights.bin"]
     (tmp_path / "weights.bin").write_bytes(b"\0" * 6)
     again = lbom.scan(str(path), hash=False)
-    assert onnx_reader.R_EXTERNAL_MISSING not in {f.rule_id for f in again.models[0].findings}
+    assert R_EXTERNAL_MISSING not in {f.rule_id for f in again.models[0].findings}
 
 
 def test_custom_domain_is_low_finding() -> None:

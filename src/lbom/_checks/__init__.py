@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from lbom._checks import external_data
 from lbom.model import Finding, ModelArtifact
 
 CheckFunction = Callable[[ModelArtifact], list[Finding]]
 
-CHECKS: tuple[CheckFunction, ...] = ()
+CHECKS: tuple[CheckFunction, ...] = (external_data.check,)
 
 
 def run_checks(model: ModelArtifact) -> list[Finding]:

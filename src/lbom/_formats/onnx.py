@@ -11,7 +11,6 @@ TensorProto/ValueInfoProto → ...), so its depth is fixed by this code, not by 
 
 from __future__ import annotations
 
-import os
 import posixpath
 from collections import Counter
 from collections.abc import Iterator
@@ -25,7 +24,6 @@ FORMAT = "onnx"
 
 R_MALFORMED = "LBOM-ONNX-001"
 R_EXTERNAL_ESCAPE = "LBOM-ONNX-002"
-R_EXTERNAL_MISSING = "LBOM-ONNX-003"
 R_CAP = "LBOM-ONNX-004"
 R_CUSTOM_DOMAIN = "LBOM-ONNX-005"
 
@@ -164,7 +162,7 @@ def read(source: ByteSource, limits: Limits) -> ModelHeader:
                  "the file is truncated, corrupted or not ONNX")  # fmt: skip
     if "onnx.ir_version" not in metadata and not graph.nodes and not graph.initializers:
         sink.add(R_MALFORMED, Severity.HIGH, "no ir_version and no graph: this does not look like an ONNX model")
-    _check_external(graph.external, source.name, sink)
+    _check_external(graph.external, sink)
     for domain in sorted(graph.custom_domains | {d for d in opsets if d not in _STANDARD_DOMAINS}):
         sink.add(R_CUSTOM_DOMAIN, Severity.LOW, f"uses operators from the custom domain {domain!r}, which need a "
                  "runtime extension to load", f"domain {domain}")  # fmt: skip
@@ -332,21 +330,23 @@ def _shape(reader: _Reader, start: int, end: int, budget: list[int]) -> list[Jso
     return dims
 
 
-def _check_external(locations: list[str], model_path: str, sink: FindingSink) -> None:
-    folder = os.path.dirname(model_path)
-    local = os.path.isfile(model_path)
+def escapes_folder(location: str) -> bool:
+    """True for an absolute location, a drive letter, or one whose normalised path climbs out with '..'."""
+    normal = posixpath.normpath(location.replace("\\", "/"))
+    return (
+        location.startswith(("/", "\\"))
+        or (len(location) > 1 and location[1] == ":")
+        or normal == ".."
+        or normal.startswith("../")
+        or "\x00" in location
+    )
+
+
+def _check_external(locations: list[str], sink: FindingSink) -> None:
+    """Locations that climb out of the model's folder. Whether the others exist is a check on the folder
+    (lbom._checks.external_data), so this reader's result depends on the file's bytes alone."""
     for location in sorted(set(locations))[:_MAX_LISTED]:
-        normal = posixpath.normpath(location.replace("\\", "/"))
-        if (
-            location.startswith(("/", "\\"))
-            or (len(location) > 1 and location[1] == ":")
-            or normal == ".."
-            or normal.startswith("../")
-            or "\x00" in location
-        ):
+        if escapes_folder(location):
             sink.add(R_EXTERNAL_ESCAPE, Severity.HIGH, f"external data location {location!r} escapes the model's "
                      "folder; a loader would read that file into the model", f"external data {location}",
                      "do not load this model; external data must live next to it")  # fmt: skip
-        elif local and not os.path.isfile(os.path.join(folder, normal)):
-            sink.add(R_EXTERNAL_MISSING, Severity.MEDIUM, f"external data file {location!r} is missing",
-                     f"external data {location}", "copy the external data file next to the model")  # fmt: skip
