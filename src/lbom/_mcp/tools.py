@@ -1,0 +1,392 @@
+"""The MCP server's tools as plain library functions: confined to configured roots, bounded, JSON in and out.
+
+Nothing here imports the MCP SDK: :mod:`lbom._mcp.server` only wires these functions to the protocol, so they are
+tested directly too. Every tool takes the :class:`ServerConfig` and the call's arguments (already validated
+against :data:`TOOLS`' input schemas) and returns a JSON-safe dict matching the tool's output schema, or raises
+:class:`ToolRefused` with a message for the agent. Paths are resolved with ``realpath`` and must lie under one of
+the roots; files reached through symlinks that leave the roots are never opened. The server never executes,
+loads or writes model files: it only calls :func:`lbom.scan` (headers and streaming hashes).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from lbom.errors import Error
+from lbom.model import JsonValue, ScanResult
+
+DEFAULT_MAX_FILES = 1000
+DEFAULT_MAX_HASH_BYTES = 64 * 1024**3
+DEFAULT_TIMEOUT = 600.0
+
+
+class ToolRefused(Exception):
+    """A call the server will not (or cannot) carry out; the message goes back to the agent as an error result."""
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """What the server may touch and how much one call may cost."""
+
+    roots: tuple[str, ...]
+    """Real (symlink-free) absolute paths; nothing outside them is opened."""
+    max_files: int = DEFAULT_MAX_FILES
+    """Files one call may open."""
+    max_hash_bytes: int = DEFAULT_MAX_HASH_BYTES
+    """Bytes one call may hash; a larger request is refused (ask for hash=false)."""
+    timeout: float = DEFAULT_TIMEOUT
+    """Seconds one call may run."""
+
+
+def make_config(
+    roots: Sequence[str],
+    max_files: int = DEFAULT_MAX_FILES,
+    max_hash_bytes: int = DEFAULT_MAX_HASH_BYTES,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> ServerConfig:
+    real = []
+    for root in roots:
+        path = os.path.realpath(os.path.expanduser(root))
+        if not os.path.isdir(path):
+            raise ToolRefused(f"root {root!r} is not a directory")
+        real.append(path)
+    if not real:
+        raise ToolRefused("no roots: give --root DIR")
+    return ServerConfig(tuple(dict.fromkeys(real)), max_files, max_hash_bytes, timeout)
+
+
+def default_roots() -> list[str]:
+    """The model stores that exist on this machine (when the stores module is present); else the current folder."""
+    return _existing_store_paths() or [os.getcwd()]
+
+
+def _existing_store_paths() -> list[str]:
+    try:
+        from lbom._stores import existing_stores  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        return []
+    return [location.path for location in existing_stores()]
+
+
+def _within(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def confine(config: ServerConfig, path: str) -> str:
+    """The real path of ``path`` (absolute, or relative to the first root) if it lies under a root; else refuse."""
+    if not isinstance(path, str) or not path or "\0" in path:
+        raise ToolRefused("path must be a non-empty string")
+    if "://" in path:
+        raise ToolRefused(f"{path}: only local paths under the server's roots are accepted (no URLs)")
+    expanded = path if os.path.isabs(path) else os.path.join(config.roots[0], path)
+    real = os.path.realpath(expanded)
+    if not any(_within(real, root) for root in config.roots):
+        raise ToolRefused(f"{path}: outside the allowed roots ({', '.join(config.roots)}); refused")
+    if not os.path.exists(real):
+        raise ToolRefused(f"{path}: no such file or directory")
+    return real
+
+
+@dataclass(frozen=True)
+class _Plan:
+    targets: list[str]
+    """What to pass to scan: the path itself, or the confined files when some had to be left out."""
+    skipped: list[str]
+    total_bytes: int
+    truncated: bool
+
+
+def _plan(config: ServerConfig, paths: Sequence[str], *, hashing: bool, allow_truncate: bool) -> _Plan:
+    """Discover the files under ``paths``, drop those that escape the roots, and enforce the per-call bounds."""
+    from lbom.scan import discover
+
+    found = discover(list(paths))
+    confined = []
+    skipped = []
+    for candidate in found.candidates:
+        real = os.path.realpath(candidate.real_path)
+        if any(_within(real, root) for root in config.roots):
+            confined.append(candidate)
+        else:
+            skipped.append(candidate.display_path)
+    truncated = False
+    if len(confined) > config.max_files:
+        if not allow_truncate:
+            raise ToolRefused(
+                f"{len(confined):,} files under {', '.join(paths)}: more than the {config.max_files:,} one call may "
+                "open; ask for a sub-folder"
+            )
+        confined = confined[: config.max_files]
+        truncated = True
+    total = sum(c.size for c in confined)
+    if hashing and total > config.max_hash_bytes:
+        raise ToolRefused(
+            f"hashing {total:,} bytes exceeds the server's {config.max_hash_bytes:,}-byte limit per call; call again "
+            "with hash=false, or on a smaller path"
+        )
+    if skipped or truncated:
+        return _Plan([c.display_path for c in confined], skipped, total, truncated)
+    return _Plan(list(paths), skipped, total, truncated)
+
+
+def _deadline_scan(config: ServerConfig, targets: list[str], hashing: bool) -> ScanResult:
+    from lbom.scan import ProgressEvent, ScanOptions, scan
+
+    deadline = time.monotonic() + config.timeout
+
+    def check_deadline(_event: ProgressEvent) -> None:
+        if time.monotonic() > deadline:
+            raise ToolRefused(f"the call ran past the server's {config.timeout:g}-second limit and was stopped")
+
+    if not targets:
+        raise ToolRefused("no readable files under the allowed roots")
+    try:
+        return scan(targets, options=ScanOptions(hash=hashing, progress=check_deadline))
+    except Error as exc:
+        raise ToolRefused(exc.diagnostics()) from None
+
+
+def _documents(result: ScanResult) -> list[JsonValue]:
+    from lbom._render.json import model_document
+
+    return [model_document(model, result) for model in result.models]
+
+
+def scan_model(config: ServerConfig, arguments: dict[str, Any]) -> dict[str, JsonValue]:
+    path = confine(config, arguments["path"])
+    hashing = bool(arguments.get("hash", True))
+    plan = _plan(config, [path], hashing=hashing, allow_truncate=False)
+    result = _deadline_scan(config, plan.targets, hashing)
+    if not result.models:
+        not_models = "; ".join(f.message for f in result.findings) or "no model files found"
+        raise ToolRefused(f"{arguments['path']}: {not_models}")
+    return {
+        "path": path,
+        "hashed": result.hashed,
+        "models": _documents(result),
+        "findings": [f.to_json() for f in result.all_findings],
+        "skipped_outside_roots": list(plan.skipped),
+    }
+
+
+def verify_model(config: ServerConfig, arguments: dict[str, Any]) -> dict[str, JsonValue]:
+    path = confine(config, arguments["path"])
+    expected = arguments["sha256"].lower()
+    plan = _plan(config, [path], hashing=True, allow_truncate=False)
+    result = _deadline_scan(config, plan.targets, True)
+    files = [entry for model in result.models for entry in model.files]
+    if len(files) != 1 or len(result.models) != 1:
+        raise ToolRefused(f"{arguments['path']}: sha256 verification needs exactly one model file, found {len(files)}")
+    actual = files[0].sha256
+    return {
+        "path": path,
+        "match": actual == expected,
+        "details": [
+            {
+                "file": files[0].path,
+                "expected_sha256": expected,
+                "actual_sha256": actual,
+                "size": files[0].size,
+                "match": actual == expected,
+            }
+        ],
+    }
+
+
+def list_models(config: ServerConfig, arguments: dict[str, Any]) -> dict[str, JsonValue]:
+    plan = _plan(config, list(config.roots), hashing=False, allow_truncate=True)
+    result = _deadline_scan(config, plan.targets, False) if plan.targets else None
+    models: list[JsonValue] = []
+    for model in result.models if result is not None else ():
+        models.append(
+            {
+                "path": model.path,
+                "name": model.name,
+                "format": model.format,
+                "size": model.total_size,
+                "files": len(model.files),
+                "architecture": model.architecture,
+                "parameter_count": model.parameter_count,
+                "quantization": model.quantization,
+                "findings": len(model.findings),
+            }
+        )
+    return {
+        "roots": list(config.roots),
+        "models": models,
+        "truncated": plan.truncated,
+        "skipped_outside_roots": list(plan.skipped),
+    }
+
+
+ToolFunction = Callable[[ServerConfig, dict[str, Any]], dict[str, JsonValue]]
+
+_FINDING: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "rule_id": {"type": "string"},
+        "severity": {"type": "string", "enum": ["info", "low", "medium", "high", "critical"]},
+        "message": {"type": "string"},
+        "file": {"type": ["string", "null"]},
+        "location": {"type": ["string", "null"]},
+        "remedy": {"type": ["string", "null"]},
+    },
+    "required": ["rule_id", "severity", "message"],
+}
+_PATH = {
+    "type": "string",
+    "minLength": 1,
+    "description": "A model file or folder: absolute, or relative to the first root. Must lie under a root.",
+}
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    name: str
+    title: str
+    description: str
+    input_schema: dict[str, Any]
+    output_schema: dict[str, Any]
+    function: ToolFunction
+
+
+TOOLS: tuple[ToolSpec, ...] = (
+    ToolSpec(
+        "scan_model",
+        "Scan a model",
+        "Read a local model file or folder (GGUF, safetensors, ...) from its headers, without loading or executing "
+        "it, and return its l-bom document(s): format, architecture, parameters, quantization, license, base "
+        "model, chat templates, SHA-256, and findings about anything malformed or dangerous.",
+        {
+            "type": "object",
+            "properties": {
+                "path": _PATH,
+                "hash": {"type": "boolean", "default": True, "description": "Compute SHA-256 of every file."},
+            },
+            "required": ["path"],
+            "additionalProperties": False,
+        },
+        {
+            "type": "object",
+            "properties": {
+                "path": {"type": "string"},
+                "hashed": {"type": "boolean"},
+                "models": {"type": "array", "items": {"type": "object"}},
+                "findings": {"type": "array", "items": _FINDING},
+                "skipped_outside_roots": {"type": "array", "items": {"type": "string"}},
+            },
+            "required": ["path", "hashed", "models", "findings", "skipped_outside_roots"],
+        },
+        scan_model,
+    ),
+    ToolSpec(
+        "verify_model",
+        "Verify a model file's SHA-256",
+        "Hash a local model file and compare it with an expected SHA-256 (64 hex digits). Returns match=true only "
+        "when the digest is identical.",
+        {
+            "type": "object",
+            "properties": {
+                "path": _PATH,
+                "sha256": {"type": "string", "pattern": "^[0-9a-fA-F]{64}$", "description": "Expected SHA-256."},
+            },
+            "required": ["path", "sha256"],
+            "additionalProperties": False,
+        },
+        {
+            "type": "object",
+            "properties": {
+                "path": {"type": "string"},
+                "match": {"type": "boolean"},
+                "details": {"type": "array", "items": {"type": "object"}},
+            },
+            "required": ["path", "match", "details"],
+        },
+        verify_model,
+    ),
+    ToolSpec(
+        "list_models",
+        "List models",
+        "List the models under the server's configured roots (headers only, no hashing).",
+        {"type": "object", "properties": {}, "additionalProperties": False},
+        {
+            "type": "object",
+            "properties": {
+                "roots": {"type": "array", "items": {"type": "string"}},
+                "models": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "path": {"type": "string"},
+                            "name": {"type": "string"},
+                            "format": {"type": "string"},
+                            "size": {"type": "integer"},
+                            "files": {"type": "integer"},
+                            "architecture": {"type": ["string", "null"]},
+                            "parameter_count": {"type": ["integer", "null"]},
+                            "quantization": {"type": ["string", "null"]},
+                            "findings": {"type": "integer"},
+                        },
+                        "required": ["path", "name", "format", "size", "files"],
+                    },
+                },
+                "truncated": {"type": "boolean"},
+                "skipped_outside_roots": {"type": "array", "items": {"type": "string"}},
+            },
+            "required": ["roots", "models", "truncated", "skipped_outside_roots"],
+        },
+        list_models,
+    ),
+)
+
+
+def tool_named(name: str) -> ToolSpec | None:
+    return next((tool for tool in TOOLS if tool.name == name), None)
+
+
+def check_arguments(arguments: dict[str, Any], schema: dict[str, Any]) -> str | None:
+    """Why ``arguments`` break ``schema``, or None. Covers exactly the keywords the tool schemas use (flat
+    objects of strings and booleans: type, properties, required, additionalProperties, minLength, pattern), so
+    the server does not pay for importing a general validator on every start; a differential test compares it
+    with ``jsonschema``."""
+    import re
+
+    properties: dict[str, Any] = schema.get("properties", {})
+    for name in schema.get("required", []):
+        if name not in arguments:
+            return f"'{name}' is a required property"
+    for name, value in arguments.items():
+        spec = properties.get(name)
+        if spec is None:
+            if schema.get("additionalProperties", True) is False:
+                return f"unexpected property '{name}'"
+            continue
+        kind = spec.get("type")
+        if kind == "boolean" and not isinstance(value, bool):
+            return f"'{name}' must be a boolean"
+        if kind == "string":
+            if not isinstance(value, str):
+                return f"'{name}' must be a string"
+            if len(value) < spec.get("minLength", 0):
+                return f"'{name}' is too short"
+            pattern = spec.get("pattern")
+            if pattern is not None and re.search(pattern, value) is None:
+                return f"'{name}' does not match {pattern!r}"
+    return None
+
+
+def call_tool(config: ServerConfig, name: str, arguments: dict[str, Any] | None) -> dict[str, JsonValue]:
+    """Validate ``arguments`` against the tool's input schema and run it. Raises ToolRefused for anything wrong."""
+    tool = tool_named(name)
+    if tool is None:
+        raise ToolRefused(f"unknown tool {name!r}")
+    args = dict(arguments or {})
+    problem = check_arguments(args, tool.input_schema)
+    if problem is not None:
+        raise ToolRefused(f"invalid arguments for {name}: {problem}")
+    return tool.function(config, args)

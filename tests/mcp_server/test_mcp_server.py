@@ -1,0 +1,142 @@
+"""The MCP server driven through the official SDK's client over stdio (a real subprocess): tools, calls, refusals."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+from mcp import Client, StdioServerParameters
+
+from tests.conftest import EXAMPLES
+
+GGUF = EXAMPLES / "tinyllama-q4_k_m.gguf"
+
+
+@pytest.fixture(scope="module")
+def tree(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    base = tmp_path_factory.mktemp("mcp")
+    root = base / "models"
+    outside = base / "outside"
+    root.mkdir()
+    outside.mkdir()
+    shutil.copy(GGUF, root / "tiny.gguf")
+    shutil.copytree(EXAMPLES / "tiny-mistral", root / "tiny-mistral")
+    shutil.copy(GGUF, outside / "secret.gguf")
+    (root / "escape.gguf").symlink_to(outside / "secret.gguf")
+    (root / "linked-dir").mkdir()
+    (root / "linked-dir" / "escape.gguf").symlink_to(outside / "secret.gguf")
+    return {"root": root, "outside": outside}
+
+
+def run_client(args: list[str], body: Callable[[Client], Awaitable[None]], cwd: Path | None = None) -> None:
+    params = StdioServerParameters(
+        command=sys.executable,
+        args=["-m", "lbom", "mcp", *args],
+        env={"PYTHONPATH": os.pathsep.join(sys.path), "SOURCE_DATE_EPOCH": "1767225600"},
+        cwd=str(cwd) if cwd else None,
+    )
+
+    async def main() -> None:
+        with anyio.fail_after(60):
+            async with Client(params, mode="legacy") as client:
+                await body(client)
+
+    anyio.run(main)
+
+
+def structured(result: Any) -> dict[str, Any]:
+    assert not result.is_error, result.content[0].text
+    assert isinstance(result.structured_content, dict)
+    return result.structured_content
+
+
+def error_text(result: Any) -> str:
+    assert result.is_error
+    text: str = result.content[0].text
+    return text
+
+
+def test_tools_calls_and_refusals(tree: dict[str, Path]) -> None:
+    """One server process: the listing, every tool inside the root, and every refusal."""
+
+    async def body(client: Client) -> None:
+        await check_listing(client)
+        await check_calls(client, tree)
+        await check_refusals(client, tree)
+
+    run_client(["--root", str(tree["root"])], body)
+
+
+async def check_listing(client: Client) -> None:
+    listed = await client.list_tools()
+    tools = {tool.name: tool for tool in listed.tools}
+    assert set(tools) == {"scan_model", "verify_model", "list_models"}
+    scan = tools["scan_model"]
+    assert scan.input_schema["required"] == ["path"]
+    assert scan.input_schema["additionalProperties"] is False
+    assert scan.input_schema["properties"]["hash"]["type"] == "boolean"
+    assert tools["verify_model"].input_schema["properties"]["sha256"]["pattern"] == "^[0-9a-fA-F]{64}$"
+    assert all(tool.output_schema and tool.annotations and tool.annotations.read_only_hint for tool in listed.tools)
+
+
+async def check_calls(client: Client, tree: dict[str, Path]) -> None:
+    digest = hashlib.sha256(GGUF.read_bytes()).hexdigest()
+    scanned = structured(await client.call_tool("scan_model", {"path": "tiny.gguf"}))
+    (document,) = scanned["models"]
+    assert document["format"] == "gguf" and document["sha256"] == digest
+    assert scanned["hashed"] is True and isinstance(scanned["findings"], list)
+
+    folder = structured(await client.call_tool("scan_model", {"path": str(tree["root"]), "hash": False}))
+    assert folder["hashed"] is False
+    assert {Path(d["model_path"]).name for d in folder["models"]} == {"tiny.gguf", "model.safetensors"}
+    assert len(folder["skipped_outside_roots"]) == 2  # the two symlinks that leave the root were not opened
+
+    same = structured(await client.call_tool("verify_model", {"path": "tiny.gguf", "sha256": digest.upper()}))
+    assert same["match"] is True
+    other = structured(await client.call_tool("verify_model", {"path": "tiny.gguf", "sha256": "0" * 64}))
+    assert other["match"] is False and other["details"][0]["actual_sha256"] == digest
+
+    listed = structured(await client.call_tool("list_models", {}))
+    assert listed["roots"] == [str(tree["root"].resolve())]
+    assert sorted(m["format"] for m in listed["models"]) == ["gguf", "safetensors"]
+    assert listed["truncated"] is False
+
+
+async def check_refusals(client: Client, tree: dict[str, Path]) -> None:
+    outside = await client.call_tool("scan_model", {"path": str(tree["outside"] / "secret.gguf")})
+    assert "outside the allowed roots" in error_text(outside)
+    dotdot = await client.call_tool("scan_model", {"path": "../outside/secret.gguf"})
+    assert "outside the allowed roots" in error_text(dotdot)
+    link = await client.call_tool("scan_model", {"path": "escape.gguf"})
+    assert "outside the allowed roots" in error_text(link)
+    url = await client.call_tool("scan_model", {"path": "hf://org/repo"})
+    assert "no URLs" in error_text(url)
+    bad = await client.call_tool("verify_model", {"path": "tiny.gguf", "sha256": "nothex"})
+    assert "invalid arguments" in error_text(bad)
+    extra = await client.call_tool("scan_model", {"path": "tiny.gguf", "exec": True})
+    assert "invalid arguments" in error_text(extra)
+    missing = await client.call_tool("scan_model", {"path": "nope.gguf"})
+    assert "no such file" in error_text(missing)
+    unknown = await client.call_tool("load_model", {"path": "tiny.gguf"})
+    assert unknown.is_error
+
+
+def test_per_call_bounds(tree: dict[str, Path]) -> None:
+    async def body(client: Client) -> None:
+        too_many = await client.call_tool("scan_model", {"path": str(tree["root"])})
+        assert "more than the 1 one call may open" in error_text(too_many)
+        big_hash = await client.call_tool("scan_model", {"path": "tiny.gguf"})
+        assert "exceeds the server's 100-byte limit" in error_text(big_hash)
+        header_only = structured(await client.call_tool("scan_model", {"path": "tiny.gguf", "hash": False}))
+        assert header_only["models"][0]["sha256"] is None
+        listed = structured(await client.call_tool("list_models", {}))
+        assert listed["truncated"] is True and len(listed["models"]) == 1
+
+    run_client(["--root", str(tree["root"]), "--max-files", "1", "--max-hash-bytes", "100"], body)
