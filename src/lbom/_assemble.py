@@ -16,6 +16,7 @@ from lbom._formats.interface import DEFAULT_LIMITS, Limits
 from lbom.model import BaseModelRef, Finding, ModelArtifact, ModelHeader, Severity, SidecarFacts
 
 if TYPE_CHECKING:
+    from lbom._shards import TextLoader
     from lbom.scan import ReadFile
 
 R_SIDECAR_DISAGREES = "LBOM-SIDECAR-002"
@@ -26,14 +27,19 @@ def assemble_models(
     sidecars: dict[str, SidecarFacts | None],
     directories: Mapping[str, set[str]] | None = None,
     limits: Limits = DEFAULT_LIMITS,
+    read_text: TextLoader | None = None,
 ) -> list[ModelArtifact]:
-    """One model per single file, and one per multi-file group (given the ``directories`` listings to group)."""
+    """One model per single file, and one per multi-file group (given the ``directories`` listings to group).
+    ``read_text`` reads a shard index (default: from the file system; remote scans fetch it)."""
     from lbom._shards import group_shards
     from lbom.scan import file_entry
 
     models = []
     if directories:
-        groups, read_files = group_shards(read_files, directories, limits)
+        if read_text is None:
+            groups, read_files = group_shards(read_files, directories, limits)
+        else:
+            groups, read_files = group_shards(read_files, directories, limits, read_text)
         for group in groups:
             side = sidecars.get(group.directory)
             models.append(build_model(group.header, group.files, side, group.path, group.findings))

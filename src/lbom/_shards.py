@@ -16,7 +16,7 @@ import json
 import os
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +42,10 @@ INDEX_SUFFIXES = (".safetensors.index.json", ".bin.index.json")
 _SHARD_NAME = re.compile(r"^(?P<stem>.+)-(?P<no>\d{5})-of-(?P<count>\d{5})(?P<ext>\.[A-Za-z0-9]+)$")
 _REPORTED_PER_RULE = 20
 _MAX_SPLIT_COUNT = 100_000
+
+TextLoader = Callable[[str, Limits, FindingSink, str], "str | None"]
+"""Reads a small text file (path, limits, sink, name) with the sidecar cap, or returns None after a finding.
+Local scans read the file system; remote scans fetch the file from the hub."""
 
 
 @dataclass(frozen=True)
@@ -71,7 +75,10 @@ class _Reporter:
 
 
 def group_shards(
-    read_files: list[ReadFile], directories: Mapping[str, set[str]], limits: Limits
+    read_files: list[ReadFile],
+    directories: Mapping[str, set[str]],
+    limits: Limits,
+    read_text: TextLoader = _read_capped,
 ) -> tuple[list[ShardGroup], list[ReadFile]]:
     """Split ``read_files`` into multi-file groups and the files that stay single models."""
     by_directory: dict[str, list[ReadFile]] = {}
@@ -85,7 +92,7 @@ def group_shards(
             continue
         by_name = {os.path.basename(f.candidate.relative_path): f for f in files}
         for index_name in sorted(n for n in names if n.endswith(INDEX_SUFFIXES)):
-            group = _index_group(directory, index_name, names, by_name, claimed, limits)
+            group = _index_group(directory, index_name, names, by_name, claimed, limits, read_text)
             if group is not None:
                 groups.append(group)
         groups.extend(_split_gguf_groups(directory, by_name, claimed))
@@ -126,11 +133,12 @@ def _index_group(
     by_name: dict[str, ReadFile],
     claimed: set[int],
     limits: Limits,
+    read_text: TextLoader,
 ) -> ShardGroup | None:
     weights_ext = ".safetensors" if index_name.endswith(".safetensors.index.json") else ".bin"
     index_path = os.path.join(directory, index_name)
     report = _Reporter(index_path)
-    text = _read_capped(index_path, limits, report.sink, index_name)
+    text = read_text(index_path, limits, report.sink, index_name)
     weight_map: dict[str, str] = {}
     index_meta: dict[str, Any] = {}
     if text is not None:

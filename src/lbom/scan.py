@@ -240,23 +240,14 @@ def scan(
     findings = list(found.findings)
     single_file = len(path_list) == 1 and len(found.candidates) == 1 and not os.path.isdir(path_list[0])
     read_files: list[ReadFile] = []
-    remote_sidecars: dict[str, SidecarFacts | None] = {}
     remote_models: list[ModelArtifact] = []
     for target in remote_paths:
         from lbom._remote.read_remote import read_remote_target
 
         remote = read_remote_target(target, options)
         findings.extend(remote.findings)
-        remote_sidecars.update(remote.sidecars)
-        remote_models.extend(remote.grouped)
+        remote_models.extend(remote.models)
         single_file = single_file or (len(path_list) == 1 and remote.single_file)
-        read_files.extend(r for r in remote.read_files if r.header is not None)
-        for unread in (r for r in remote.read_files if r.header is None):
-            findings.extend(unread.findings)
-            if remote.single_file:
-                findings.append(
-                    Finding(R_NOT_MODEL, Severity.MEDIUM, "not a recognised model file", unread.candidate.display_path)
-                )
     for read_file in _iter_read(found.candidates, options, path_list):
         findings.extend(read_file.findings)
         if read_file.header is None:
@@ -280,8 +271,7 @@ def scan(
                 )
             continue
         read_files.append(read_file)
-    sidecars = _sidecars_for([r for r in read_files if r.bytes_fetched is None], found.directories, options.limits)
-    sidecars.update(remote_sidecars)
+    sidecars = _sidecars_for(read_files, found.directories, options.limits)
     # Multi-file models are grouped only when folders were scanned: a single shard stays a single file.
     directories = None if single_file else found.directories
     local_models = assemble_models(read_files, sidecars, directories, options.limits)

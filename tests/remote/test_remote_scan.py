@@ -248,6 +248,16 @@ def sharded_repo() -> dict[str, bytes]:
     return {
         "model-00001-of-00002.safetensors": _safetensors({"a": ("F16", [4, 8]), "b": ("F16", [8])}),
         "model-00002-of-00002.safetensors": _safetensors({"c": ("F32", [16])}),
+        "model.safetensors.index.json": json.dumps(
+            {
+                "metadata": {"total_size": 4 * 8 * 2 + 8 * 2 + 16 * 4},
+                "weight_map": {
+                    "a": "model-00001-of-00002.safetensors",
+                    "b": "model-00001-of-00002.safetensors",
+                    "c": "model-00002-of-00002.safetensors",
+                },
+            }
+        ).encode(),
         "config.json": (EXAMPLES / "tiny-mistral" / "config.json").read_bytes(),
         "README.md": (EXAMPLES / "tiny-mistral" / "README.md").read_bytes(),
         "notes.txt": b"not a model",
@@ -267,14 +277,19 @@ def test_hub_repo_is_one_logical_model_with_expected_digests(
         monkeypatch.setenv("HF_ENDPOINT", base)
         result = lbom.scan("hf://acme/tiny", options=fast())
     (model,) = result.models
-    assert model.path == "hf://acme/tiny/model.safetensors"
-    assert [f.relative_path for f in model.files] == sorted(lfs)
-    assert {f.role for f in model.files} == {"shard"}
+    assert model.path == "hf://acme/tiny/model.safetensors.index.json"
+    assert [(f.relative_path, f.role) for f in model.files] == [
+        ("model-00001-of-00002.safetensors", "shard"),
+        ("model-00002-of-00002.safetensors", "shard"),
+        ("model.safetensors.index.json", "index"),
+    ]
     assert model.parameter_count == 4 * 8 + 8 + 16 and model.tensor_count == 3
+    assert not [f for f in model.findings if f.rule_id.startswith("LBOM-SHARD")]
     assert model.architecture == "MistralForCausalLM" and model.license == "mit"  # from the remote sidecars
     assert model.source is not None and model.source.purl is not None
     assert model.source.purl.startswith(f"pkg:huggingface/acme/tiny@{SHA}")
-    for entry in model.files:
+    assert model.source.file_path == "model.safetensors.index.json"
+    for entry in model.files[:2]:
         assert entry.source is not None and entry.sha256 is None
         assert entry.source.expected_sha256 == hashlib.sha256(sharded_repo[entry.relative_path]).hexdigest()
         assert entry.source.revision == SHA and entry.bytes_fetched is not None
@@ -350,3 +365,16 @@ def test_parse_hf_uri(uri: str, repo: str, revision: str, path: str | None) -> N
 def test_bad_hf_uris_are_usage_errors(uri: str) -> None:
     with pytest.raises(UsageError):
         parse_hf_uri(uri)
+
+
+def test_hub_repo_with_a_missing_shard_is_reported(
+    sharded_repo: dict[str, bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    del sharded_repo["model-00002-of-00002.safetensors"]
+    state = _hub_state(sharded_repo, {"model-00001-of-00002.safetensors"})
+    with serve(state) as base:
+        monkeypatch.setenv("HF_ENDPOINT", base)
+        result = lbom.scan("hf://acme/tiny", options=fast())
+    (model,) = result.models
+    missing = [f for f in model.findings if f.rule_id == "LBOM-SHARD-002"]
+    assert missing and "model-00002-of-00002.safetensors" in missing[0].message

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import dataclasses
 import posixpath
-import re
 import urllib.parse
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from lbom._formats import SNIFF_BYTES, pick_reader
-from lbom._formats.hf_sidecar import SIDECAR_NAMES, sidecar_facts
-from lbom._formats.interface import FindingSink
+from lbom._formats.hf_sidecar import R_SIDECAR, SIDECAR_NAMES, sidecar_facts
+from lbom._formats.interface import FindingSink, Limits
 from lbom._remote.http import (
     R_DIGEST_MISMATCH,
     R_FETCH_FAILED,
@@ -35,17 +34,15 @@ from lbom.model import (
     FileDigest,
     Finding,
     ModelArtifact,
-    ModelHeader,
     Severity,
     SidecarFacts,
     SourceIdentity,
-    TensorTypeStat,
 )
 
 if TYPE_CHECKING:
+    from lbom._shards import TextLoader
     from lbom.scan import ReadFile, ScanOptions
 
-R_SHARDS_INCOMPLETE = "LBOM-REMOTE-008"
 R_TOO_MANY_FILES = "LBOM-REMOTE-009"
 
 MAX_REMOTE_FILES = 1000
@@ -53,7 +50,6 @@ MAX_REMOTE_FILES = 1000
 REMOTE_SCHEMES = ("hf://", "https://", "http://")
 MODEL_SUFFIXES = (".gguf", ".safetensors", ".bin", ".pt", ".pth", ".ckpt", ".onnx", ".npy", ".npz", ".pkl")
 """Repository files worth opening; the readers' magic-byte sniffing still decides what each one is."""
-_SHARD = re.compile(r"^(?P<stem>.+)-(?P<index>\d{5})-of-(?P<count>\d{5})\.(?P<ext>gguf|safetensors)$")
 
 
 def is_remote(path: str) -> bool:
@@ -62,11 +58,9 @@ def is_remote(path: str) -> bool:
 
 @dataclass
 class RemoteRead:
-    """What one remote target yielded: files to assemble, sidecars by directory, pre-grouped shard sets."""
+    """What one remote target yielded: assembled models (shard sets grouped) and findings about the scan."""
 
-    read_files: list[ReadFile] = field(default_factory=list)
-    sidecars: dict[str, SidecarFacts | None] = field(default_factory=dict)
-    grouped: list[ModelArtifact] = field(default_factory=list)
+    models: list[ModelArtifact] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     single_file: bool = False
 
@@ -91,7 +85,7 @@ def read_remote_target(target: str, options: ScanOptions) -> RemoteRead:
     name = posixpath.basename(urllib.parse.urlsplit(target).path) or target
     identity = SourceIdentity(kind="url", file_path=name, url=target)
     read = _read_one(target, target, name, _directory_key(target), identity, None, settings, options)
-    return RemoteRead(read_files=[read], single_file=True)
+    return _assembled([read], {}, None, None, options, single_file=True, findings=[])
 
 
 def _directory_key(display: str) -> str:
@@ -140,23 +134,47 @@ def _read_one(
         source.close()
 
 
+def _assembled(
+    reads: list[ReadFile],
+    sidecars: dict[str, SidecarFacts | None],
+    directories: dict[str, set[str]] | None,
+    read_text: TextLoader | None,
+    options: ScanOptions,
+    single_file: bool,
+    findings: list[Finding],
+) -> RemoteRead:
+    """Assemble what was read exactly as local files are (shard groups included); non-models become findings."""
+    from lbom._assemble import assemble_models
+    from lbom.scan import R_NOT_MODEL
+
+    result = RemoteRead(findings=list(findings), single_file=single_file)
+    for unread in (r for r in reads if r.header is None):
+        result.findings.extend(unread.findings)
+        if single_file:
+            message = "not a recognised model file (no known magic bytes)"
+            result.findings.append(Finding(R_NOT_MODEL, Severity.MEDIUM, message, unread.candidate.display_path))
+    models = [r for r in reads if r.header is not None]
+    result.models = assemble_models(models, sidecars, directories, options.limits, read_text)
+    return result
+
+
 def _read_hub(uri: str, options: ScanOptions) -> RemoteRead:
     target = parse_hf_uri(uri)
     endpoint = hub_endpoint()
     settings = dataclasses.replace(remote_settings(options), token=hub_token(), token_origin=origin_of(endpoint))
     listing = list_repo(target, settings, endpoint)
     by_path = {f.path: f for f in listing.files}
-    result = RemoteRead()
-    if target.path is not None and target.path in by_path:
-        chosen = [by_path[target.path]]
-        result.single_file = True
+    findings: list[Finding] = []
+    single_file = target.path is not None and target.path in by_path
+    if single_file:
+        chosen = [by_path[str(target.path)]]
     else:
         prefix = f"{target.path}/" if target.path else ""
         chosen = [f for f in listing.files if f.path.startswith(prefix) and f.path.lower().endswith(MODEL_SUFFIXES)]
         if target.path is not None and not any(f.path.startswith(prefix) for f in listing.files):
             raise RemoteError(uri, f"no file or folder '{target.path}' in {target.repo_id}@{target.revision}")
     if len(chosen) > MAX_REMOTE_FILES:
-        result.findings.append(
+        findings.append(
             Finding(
                 R_TOO_MANY_FILES,
                 Severity.MEDIUM,
@@ -167,42 +185,58 @@ def _read_hub(uri: str, options: ScanOptions) -> RemoteRead:
             )
         )
         chosen = chosen[:MAX_REMOTE_FILES]
+    reads: list[ReadFile] = []
     for hub_file in chosen:
         display = listing.uri_for(hub_file.path)
+        url = listing.resolve_url(hub_file.path)
         identity = SourceIdentity(
             kind="huggingface",
             repo_id=target.repo_id,
             revision=listing.commit,
             file_path=hub_file.path,
             purl=listing.purl,
-            url=listing.resolve_url(hub_file.path),
+            url=url,
             expected_sha256=hub_file.lfs_sha256,
         )
         try:
             read = _read_one(
-                listing.resolve_url(hub_file.path),
-                display,
-                hub_file.path,
-                _directory_key(display),
-                identity,
-                hub_file.size,
-                settings,
-                options,
+                url, display, hub_file.path, _directory_key(display), identity, hub_file.size, settings, options
             )
         except (RemoteError, UsageError) as exc:
-            if result.single_file:
+            if single_file:
                 raise
-            result.findings.append(Finding(R_FETCH_FAILED, Severity.MEDIUM, f"not read: {exc.diagnostics()}", display))
+            findings.append(Finding(R_FETCH_FAILED, Severity.MEDIUM, f"not read: {exc.diagnostics()}", display))
             continue
-        if read.header is None:
-            result.findings.extend(read.findings)
-            continue
-        result.read_files.append(read)
-    directories = {posixpath.dirname(r.candidate.relative_path) for r in result.read_files}
-    for directory in sorted(directories):
-        key = _directory_key(listing.uri_for(posixpath.join(directory, "x")))
-        result.sidecars[key] = _hub_sidecars(listing, directory, key, settings, options)
-    _group_shards(result, listing)
+        reads.append(read)
+    # Folder keys as the assembler sees them ("hf://org/repo@rev/dir/"): the repo folder, and the names in it.
+    folders: dict[str, str] = {}
+    names: dict[str, set[str]] = {}
+    for hub_file in listing.files:
+        folder = posixpath.dirname(hub_file.path)
+        key = _directory_key(listing.uri_for(posixpath.join(folder, "x")))
+        folders[key] = folder
+        names.setdefault(key, set()).add(posixpath.basename(hub_file.path))
+    sidecars = {
+        key: _hub_sidecars(listing, folders[key], key, settings, options)
+        for key in sorted({r.candidate.directory for r in reads if r.header is not None})
+    }
+
+    def read_index(path: str, limits: Limits, sink: FindingSink, name: str) -> str | None:
+        folder = folders.get(_directory_key(path))
+        hub_file = by_path.get(posixpath.join(folder, name)) if folder is not None else None
+        if hub_file is None:
+            sink.add(R_SIDECAR, Severity.LOW, f"{name} is not in the repository listing", name)
+            return None
+        return _fetch_text(listing, hub_file, settings, limits.max_sidecar_bytes, sink, name)
+
+    result = _assembled(reads, sidecars, None if single_file else names, read_index, options, single_file, findings)
+    for index, model in enumerate(result.models):
+        if model.source is None:  # a shard set: the repository is its identity
+            group = model.path.removeprefix(listing.uri_for(None)).lstrip("/")
+            identity = SourceIdentity(
+                kind="huggingface", repo_id=target.repo_id, revision=listing.commit, file_path=group, purl=listing.purl
+            )
+            result.models[index] = dataclasses.replace(model, source=identity)
     return result
 
 
@@ -217,101 +251,28 @@ def _hub_sidecars(
     sink = FindingSink(key)
 
     def load(name: str) -> str | None:
-        hub_file: HubFile = files[name]
-        if hub_file.size is not None and hub_file.size > cap:
-            sink.add("LBOM-SIDECAR-001", Severity.LOW, f"{name} is {hub_file.size:,} bytes, above the cap", name)
-            return None
-        try:
-            data, cut = fetch_capped(listing.resolve_url(hub_file.path), settings, cap)
-        except RemoteError as exc:
-            sink.add("LBOM-SIDECAR-001", Severity.LOW, f"cannot fetch {name}: {exc.problem}", name)
-            return None
-        if cut:
-            sink.add("LBOM-SIDECAR-001", Severity.LOW, f"{name} is larger than the {cap:,}-byte cap; not read", name)
-            return None
-        try:
-            return data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            sink.add("LBOM-SIDECAR-001", Severity.LOW, f"{name} is not UTF-8", name)
-            return None
+        return _fetch_text(listing, files[name], settings, cap, sink, name)
 
     return sidecar_facts(names, load, sink)
 
 
-def _group_shards(result: RemoteRead, listing: HubListing) -> None:
-    """Turn ``name-0000i-of-0000n.(gguf|safetensors)`` files of one folder into one logical model each."""
-    from lbom._assemble import build_model
-    from lbom.scan import file_entry
-
-    groups: dict[tuple[str, str, str, int], list[tuple[int, ReadFile]]] = {}
-    for read in result.read_files:
-        match = _SHARD.match(posixpath.basename(read.candidate.relative_path))
-        if match is None:
-            continue
-        key = (
-            posixpath.dirname(read.candidate.relative_path),
-            match["stem"],
-            match["ext"],
-            int(match["count"]),
-        )
-        groups.setdefault(key, []).append((int(match["index"]), read))
-    grouped_reads: set[int] = set()
-    for (directory, stem, ext, count), members in sorted(groups.items()):
-        if len(members) < 2 and count < 2:
-            continue
-        members.sort(key=lambda pair: pair[0])
-        reads = [read for _, read in members]
-        grouped_reads.update(id(read) for read in reads)
-        group_path = posixpath.join(directory, f"{stem}.{ext}") if directory else f"{stem}.{ext}"
-        display = listing.uri_for(group_path)
-        extra: list[Finding] = []
-        present = {index for index, _ in members}
-        missing = sorted(set(range(1, count + 1)) - present)
-        if missing:
-            extra.append(
-                Finding(
-                    R_SHARDS_INCOMPLETE,
-                    Severity.HIGH,
-                    f"shard set {stem} has {len(present)} of {count} files; missing "
-                    + ", ".join(f"{i:05d}" for i in missing[:20]),
-                    display,
-                    None,
-                    "the repository is incomplete or shards were not readable",
-                )
-            )
-        header = _combined_header([read.header for read in reads if read.header is not None])
-        entries = tuple(file_entry(read, role="shard") for read in reads)
-        sidecars = result.sidecars.get(reads[0].candidate.directory)
-        model = build_model(header, entries, sidecars, display, tuple(extra))
-        identity = SourceIdentity(
-            kind="huggingface",
-            repo_id=listing.target.repo_id,
-            revision=listing.commit,
-            file_path=group_path,
-            purl=listing.purl,
-        )
-        result.grouped.append(dataclasses.replace(model, name=header.name or stem, source=identity))
-    result.read_files = [read for read in result.read_files if id(read) not in grouped_reads]
-
-
-def _combined_header(headers: list[ModelHeader]) -> ModelHeader:
-    """One header for a shard set: the first shard's facts, with tensors and counts summed over all shards."""
-    first = headers[0]
-    stats: dict[str, list[int]] = {}
-    for header in headers:
-        for stat in header.tensor_types:
-            entry = stats.setdefault(stat.type_name, [0, 0])
-            entry[0] += stat.tensor_count
-            entry[1] += stat.parameter_count
-    counts = [h.parameter_count for h in headers]
-    tensor_counts = [h.tensor_count for h in headers]
-    return dataclasses.replace(
-        first,
-        parameter_count=sum(c for c in counts if c is not None) if None not in counts else None,
-        tensor_count=sum(c for c in tensor_counts if c is not None) if None not in tensor_counts else None,
-        tensor_types=tuple(TensorTypeStat(name, v[0], v[1]) for name, v in sorted(stats.items())),
-        tensors=tuple(t for h in headers for t in h.tensors),
-        findings=tuple(f for h in headers for f in h.findings),
-        header_bytes_read=sum(h.header_bytes_read for h in headers),
-        data_bytes_expected=None,
-    )
+def _fetch_text(
+    listing: HubListing, hub_file: HubFile, settings: RemoteSettings, cap: int, sink: FindingSink, name: str
+) -> str | None:
+    """A small repository file (sidecar, shard index) as text, within ``cap`` bytes; problems become findings."""
+    if hub_file.size is not None and hub_file.size > cap:
+        sink.add(R_SIDECAR, Severity.LOW, f"{name} is {hub_file.size:,} bytes, above the {cap:,}-byte cap", name)
+        return None
+    try:
+        data, cut = fetch_capped(listing.resolve_url(hub_file.path), settings, cap)
+    except RemoteError as exc:
+        sink.add(R_SIDECAR, Severity.LOW, f"cannot fetch {name}: {exc.problem}", name)
+        return None
+    if cut:
+        sink.add(R_SIDECAR, Severity.LOW, f"{name} is larger than the {cap:,}-byte cap; not read", name)
+        return None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        sink.add(R_SIDECAR, Severity.LOW, f"{name} is not UTF-8", name)
+        return None
