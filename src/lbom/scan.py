@@ -224,6 +224,11 @@ def scan(
 
     ``paths`` is one path or a list. Raises :class:`~lbom.errors.InputError` only when a given path cannot be
     read at all; everything wrong inside files becomes findings in the result.
+
+    A path may also be remote: ``https://host/model.gguf`` or ``hf://org/repo[@revision][/file]``. Then only
+    header bytes are fetched (HTTP Range requests); ``hash`` does not apply, ``options.remote_hash`` streams whole
+    files to hash them (see :mod:`lbom._remote.read_remote`). A remote target that cannot be fetched raises
+    :class:`~lbom.errors.RemoteError`.
     """
     from lbom._assemble import assemble_models
     from lbom._version import tool_version

@@ -101,6 +101,16 @@ def test_full_hash_only_when_asked() -> None:
     assert entry.bytes_fetched == state.bytes_sent == 2 * len(data)
 
 
+def test_full_hash_with_extra_digests() -> None:
+    import blake3
+
+    data = TINY_GGUF.read_bytes()
+    with serve(ServerState(files={"m.gguf": data})) as base:
+        result = lbom.scan(f"{base}/m.gguf", options=fast(remote_hash=True, digests=("sha256", "blake3")))
+    digests = {d.algorithm: d.hex for d in result.models[0].files[0].digests}
+    assert digests == {"sha256": hashlib.sha256(data).hexdigest(), "blake3": blake3.blake3(data).hexdigest()}
+
+
 def test_server_without_range_support_needs_consent(large_gguf: Path) -> None:
     state = ServerState(files={"large.gguf": large_gguf}, behaviour="no-range")
     with serve(state) as base:

@@ -11,7 +11,6 @@ the origin they belong to. Only the standard library is used.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import http.client
 import re
 import socket
@@ -443,9 +442,11 @@ class HttpRangeSource:
 
     def digest(self, algorithms: tuple[str, ...]) -> tuple[FileDigest, ...]:
         """Stream the whole file once and hash it (``--hash``). Transport failures are retried from the start."""
+        from lbom._hashing import _new_hasher as new_hasher  # blake3 (optional extra) as well as hashlib names
+
         attempt = 0
         while True:
-            hashers = [hashlib.new(name) for name in algorithms]
+            hashers = [new_hasher(name) for name in algorithms]
             response = open_url(self.url, self._settings)
             received = 0
             try:
