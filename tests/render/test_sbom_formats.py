@@ -247,3 +247,34 @@ def test_sbom_documents_for_the_examples_have_one_model_each(examples_scan: Scan
     assert sorted(c["name"] for c in bom["components"]) == ["TinyLlama Example Q4_K_M", "model.safetensors"]
     expected = {m.name: m.files[0].sha256 for m in examples_scan.models}
     assert {c["name"]: c["hashes"][0]["content"] for c in bom["components"]} == expected
+
+
+def test_digest_names_exist_in_each_library() -> None:
+    from cyclonedx.model import HashAlgorithm as CdxHash
+    from spdx_python_model import v3_0_1 as spdx
+    from spdx_tools.spdx.model.checksum import ChecksumAlgorithm
+
+    from lbom._render.sbom_facts import _DIGEST_NAMES
+
+    for cdx_name, spdx2_name, spdx3_name in _DIGEST_NAMES.values():
+        if cdx_name is not None:
+            CdxHash(cdx_name)
+        if spdx2_name is not None:
+            ChecksumAlgorithm[spdx2_name]
+        assert getattr(spdx.HashAlgorithm, spdx3_name)
+
+
+@pytest.mark.parametrize("fmt", SBOM_FORMATS)
+def test_several_digests_per_file(fmt: str, tmp_path: Path) -> None:
+    entry = scenarios.warned_model().files[0]
+    digests = (
+        *entry.digests,
+        FileDigest("sha512", "AB" * 64),
+        FileDigest("blake3", "cd" * 32),
+        FileDigest("xxh64", "1"),
+    )
+    model = dataclasses.replace(scenarios.warned_model(), files=(dataclasses.replace(entry, digests=digests),))
+    text = lbom.render(scenarios.result(model), fmt)
+    check_valid(fmt, text, tmp_path)
+    assert "ab" * 64 in text and "xxh64" not in text.lower()
+    assert ("cd" * 32 in text) == (fmt in ("cyclonedx", "spdx3"))  # BLAKE3: see sbom_facts._DIGEST_NAMES

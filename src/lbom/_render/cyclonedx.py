@@ -33,22 +33,6 @@ if TYPE_CHECKING:
 
 SPEC_VERSION = "1.6"
 
-# hashlib names -> CycloneDX hash algorithm names (schema ``hash-alg``)
-_HASH_ALGORITHMS = {
-    "md5": "MD5",
-    "sha1": "SHA-1",
-    "sha256": "SHA-256",
-    "sha384": "SHA-384",
-    "sha512": "SHA-512",
-    "sha3_256": "SHA3-256",
-    "sha3-256": "SHA3-256",
-    "sha3_384": "SHA3-384",
-    "sha3-384": "SHA3-384",
-    "sha3_512": "SHA3-512",
-    "sha3-512": "SHA3-512",
-    "blake3": "BLAKE3",
-}
-
 
 def model_ref(model: ModelArtifact) -> str:
     return f"model:{facts.model_key(model)}"
@@ -126,12 +110,9 @@ def _file_component(model: ModelArtifact, entry: FileEntry) -> Component:
 def _hashes(entry: FileEntry) -> list[HashType]:
     from cyclonedx.model import HashAlgorithm, HashType
 
-    found = []
-    for algorithm, hex_digest in facts.digests(entry):
-        name = _HASH_ALGORITHMS.get(algorithm)
-        if name is not None:
-            found.append(HashType(alg=HashAlgorithm(name), content=hex_digest))
-    return found
+    return [
+        HashType(alg=HashAlgorithm(name), content=hex_digest) for name, hex_digest in facts.digests(entry, "cyclonedx")
+    ]
 
 
 def _license(info: LicenseInfo) -> DisjunctiveLicense:

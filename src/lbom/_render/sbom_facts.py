@@ -145,9 +145,37 @@ def json_text(value: JsonValue) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False)
 
 
-def digests(entry: FileEntry) -> list[tuple[str, str]]:
-    """``(algorithm, lowercase hex)`` pairs of a file, sorted by algorithm."""
-    return sorted((d.algorithm.lower(), d.hex.lower()) for d in entry.digests)
+# hashlib algorithm name -> its name in (CycloneDX ``hash-alg``, spdx-tools ``ChecksumAlgorithm``,
+# spdx-python-model ``HashAlgorithm``); None where the format has no such algorithm. BLAKE3 is left out of SPDX
+# 2.3: spdx-tools' validator demands 256+ hex digits for it, while BLAKE3's standard output is 64.
+_DIGEST_NAMES: dict[str, tuple[str | None, str | None, str]] = {
+    "md5": ("MD5", "MD5", "md5"),
+    "sha1": ("SHA-1", "SHA1", "sha1"),
+    "sha224": (None, "SHA224", "sha224"),
+    "sha256": ("SHA-256", "SHA256", "sha256"),
+    "sha384": ("SHA-384", "SHA384", "sha384"),
+    "sha512": ("SHA-512", "SHA512", "sha512"),
+    "sha3_256": ("SHA3-256", "SHA3_256", "sha3_256"),
+    "sha3_384": ("SHA3-384", "SHA3_384", "sha3_384"),
+    "sha3_512": ("SHA3-512", "SHA3_512", "sha3_512"),
+    "blake3": ("BLAKE3", None, "blake3"),
+}
+_DIGEST_COLUMN = {"cyclonedx": 0, "spdx2": 1, "spdx3": 2}
+
+
+def digests(entry: FileEntry, fmt: str) -> list[tuple[str, str]]:
+    """A file's digests as ``(algorithm name in fmt, lowercase hex)``, sorted; ``fmt`` is cyclonedx/spdx2/spdx3.
+
+    Algorithms the format cannot name are left out.
+    """
+    column = _DIGEST_COLUMN[fmt]
+    found = []
+    for digest in entry.digests:
+        names = _DIGEST_NAMES.get(digest.algorithm.lower().replace("-", "_"))
+        name = names[column] if names is not None else None
+        if name is not None:
+            found.append((name, digest.hex.lower()))
+    return sorted(found)
 
 
 def display_name(model: ModelArtifact) -> str:

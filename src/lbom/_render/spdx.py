@@ -32,23 +32,6 @@ from lbom.model import FileEntry, Finding, ModelArtifact, ScanResult
 
 DOCUMENT_ID = "SPDXRef-DOCUMENT"
 
-# hashlib names -> spdx-tools ChecksumAlgorithm member names
-_CHECKSUM_ALGORITHMS = {
-    "sha1": "SHA1",
-    "sha224": "SHA224",
-    "sha256": "SHA256",
-    "sha384": "SHA384",
-    "sha512": "SHA512",
-    "sha3_256": "SHA3_256",
-    "sha3-256": "SHA3_256",
-    "sha3_384": "SHA3_384",
-    "sha3-384": "SHA3_384",
-    "sha3_512": "SHA3_512",
-    "sha3-512": "SHA3_512",
-    "blake3": "BLAKE3",
-    "md5": "MD5",
-}
-
 
 def model_spdx_id(model: ModelArtifact) -> str:
     return f"SPDXRef-Model-{facts.model_key(model)}"
@@ -240,12 +223,7 @@ def _file_package(file_id: str, entry: FileEntry) -> Any:
 def _checksums(entry: FileEntry) -> list[Any]:
     from spdx_tools.spdx.model.checksum import Checksum, ChecksumAlgorithm
 
-    found = []
-    for algorithm, hex_digest in facts.digests(entry):
-        name = _CHECKSUM_ALGORITHMS.get(algorithm)
-        if name is not None:
-            found.append(Checksum(ChecksumAlgorithm[name], hex_digest))
-    return found
+    return [Checksum(ChecksumAlgorithm[name], hex_digest) for name, hex_digest in facts.digests(entry, "spdx2")]
 
 
 def _optional_line(text: str | None) -> str | None:

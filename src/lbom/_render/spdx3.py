@@ -33,23 +33,6 @@ SPEC_VERSION = "3.0.1"
 
 RELEASE_TIME_NOTE = "releaseTime is the time of this scan: the model's own release time is not recorded in its files."
 
-# hashlib names -> spdx-python-model HashAlgorithm attribute names
-_HASH_ALGORITHMS = {
-    "md5": "md5",
-    "sha1": "sha1",
-    "sha224": "sha224",
-    "sha256": "sha256",
-    "sha384": "sha384",
-    "sha512": "sha512",
-    "sha3_256": "sha3_256",
-    "sha3-256": "sha3_256",
-    "sha3_384": "sha3_384",
-    "sha3-384": "sha3_384",
-    "sha3_512": "sha3_512",
-    "sha3-512": "sha3_512",
-    "blake3": "blake3",
-}
-
 
 def render(result: ScanResult, options: RenderOptions) -> str:
     from spdx_python_model import v3_0_1 as spdx
@@ -216,12 +199,10 @@ class _Builder:
 
     def hashes(self, entry: FileEntry) -> list[Any]:
         spdx = self.spdx
-        found = []
-        for algorithm, hex_digest in facts.digests(entry):
-            name = _HASH_ALGORITHMS.get(algorithm)
-            if name is not None:
-                found.append(spdx.Hash(algorithm=getattr(spdx.HashAlgorithm, name), hashValue=hex_digest))
-        return found
+        return [
+            spdx.Hash(algorithm=getattr(spdx.HashAlgorithm, name), hashValue=hex_digest)
+            for name, hex_digest in facts.digests(entry, "spdx3")
+        ]
 
     def license_element(self, spdx_id: str) -> Any:
         return self.add(
