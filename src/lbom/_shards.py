@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from lbom._formats.constants import DTYPE_ITEM_BYTES
+from lbom._formats.gguf import R_QUANT_GUESSED
 from lbom._formats.hf_sidecar import _read_capped
 from lbom._formats.interface import FindingSink, Limits
 from lbom.model import FileDigest, FileEntry, Finding, JsonValue, ModelHeader, Severity, TensorTypeStat
@@ -333,6 +334,10 @@ def _primary(parts: list[ReadFile]) -> ReadFile:
     return _sorted_parts(parts)[0]
 
 
+# Findings that are expected on every part but the first of a split GGUF (gguf-split writes the metadata once).
+_PRIMARY_ONLY_RULES = frozenset({R_QUANT_GUESSED})
+
+
 def _combined_header(parts: list[ReadFile], primary: ReadFile) -> ModelHeader:
     """The primary part's facts, with counts and the dtype histogram summed over every part."""
     assert primary.header is not None
@@ -344,7 +349,7 @@ def _combined_header(parts: list[ReadFile], primary: ReadFile) -> ModelHeader:
     for part in _sorted_parts(parts):
         header = part.header
         assert header is not None
-        findings.extend(header.findings)
+        findings.extend(f for f in header.findings if part is primary or f.rule_id not in _PRIMARY_ONLY_RULES)
         if header.parameter_count is None:
             known = False
         parameters += header.parameter_count or 0
