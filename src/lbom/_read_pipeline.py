@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from lbom._cache import CachedRead, FileKey, ScanCache
 from lbom._formats import READERS, SNIFF_BYTES, ReaderEntry, pick_reader
 from lbom._formats.interface import LocalFileSource
+from lbom.errors import ScanCancelled
 from lbom.model import FileDigest, Finding, ModelHeader, Severity
 from lbom.scan import Candidate, ProgressEvent, ReadFile, ScanOptions
 
@@ -150,6 +151,8 @@ def _read(
     on_bytes: Callable[[int], None] | None,
 ) -> _Outcome:
     """Sniff, read the header and hash one file, using what the cache already knows. Runs on a worker thread."""
+    if options.cancel is not None and options.cancel():
+        raise ScanCancelled("scan cancelled")
     path = candidate.display_path
     reader: ReaderEntry | None
     header: ModelHeader | None

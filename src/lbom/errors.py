@@ -56,6 +56,12 @@ class GateFailure(Error):
     exit_code = 1
 
 
+class ScanCancelled(Error):
+    """The caller asked the scan to stop (``ScanOptions.cancel`` returned True); no result was produced."""
+
+    exit_code = 130
+
+
 class DependencyMissing(UsageError):
     """An optional feature needs a package that is not installed."""
 

@@ -66,6 +66,8 @@ class ScanOptions:
     """Where the cache lives (``--cache-dir``); None means the per-user cache folder. Never a scanned folder."""
     rehash: bool = False
     """Ignore cached results and recompute everything (``--rehash``); the fresh results are still recorded."""
+    cancel: Callable[[], bool] | None = None
+    """Polled between files (e.g. ``threading.Event().is_set``); True stops the scan with ScanCancelled."""
 
 
 @dataclass(frozen=True)

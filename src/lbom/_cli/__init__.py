@@ -28,6 +28,7 @@ EXIT_INTERNAL = 4
 # command name -> "module:attribute" under lbom._cli
 COMMANDS: dict[str, str] = {
     "mcp": "mcp:mcp_command",
+    "gui": "gui:gui_command",
     "scan": "scan:scan_command",
     "version": "version:version_command",
     "cache": "cache:cache_command",

@@ -1,0 +1,60 @@
+"""``l-bom gui`` on the command line: refusals, and a real server started by the CLI."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from lbom._cli import EXIT_USAGE, cli, main
+
+
+def test_non_loopback_bind_without_token_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["gui", str(tmp_path), "--host", "0.0.0.0", "--no-open-browser"])
+    assert exc.value.code == EXIT_USAGE
+
+
+def test_non_loopback_refusal_message(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["gui", str(tmp_path), "--host", "192.0.2.1", "--no-open-browser"])
+    assert result.exit_code != 0
+    assert "not a loopback address" in str(result.exception)
+
+
+def test_short_explicit_token_is_refused(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["gui", str(tmp_path), "--token", "abc", "--no-open-browser"])
+    assert "at least 16" in str(result.exception)
+
+
+def test_gui_prints_a_tokenised_url_and_serves_only_with_it(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "lbom", "gui", str(tmp_path), "--port", "0", "--no-open-browser"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert process.stdout is not None
+        lines = [process.stdout.readline() for _ in range(3)]
+        url_line = next(line for line in lines if line.startswith("Open: "))
+        match = re.fullmatch(r"Open: (http://127\.0\.0\.1:(\d+))/\?token=([A-Za-z0-9_-]{32})\n", url_line)
+        assert match, url_line
+        base, token = match.group(1), match.group(3)
+        assert f"  {tmp_path}\n" in lines
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(base + "/api/info", timeout=10)
+        assert refused.value.code == 401
+        request = urllib.request.Request(base + "/api/info", headers={"X-LBOM-Token": token})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert str(tmp_path) in response.read().decode()
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
