@@ -135,6 +135,7 @@ class GuiServer(http.server.ThreadingHTTPServer):
 
 class GuiHandler(http.server.BaseHTTPRequestHandler):
     server: GuiServer
+    _body_read = False
     server_version = "l-bom"
     timeout = 30
     protocol_version = "HTTP/1.1"
@@ -210,6 +211,7 @@ class GuiHandler(http.server.BaseHTTPRequestHandler):
         if content_type != "application/json":
             raise ApiError(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "request body must be application/json")
         raw = self.rfile.read(length)
+        self._body_read = True
         try:
             return json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, ValueError) as exc:
@@ -237,6 +239,16 @@ class GuiHandler(http.server.BaseHTTPRequestHandler):
         self._dispatch("OPTIONS")
 
     def _dispatch(self, method: str) -> None:
+        self._body_read = False
+        try:
+            self._route(method)
+        finally:
+            length = self.headers.get("Content-Length")
+            if not self._body_read and (length not in (None, "0") or self.headers.get("Transfer-Encoding")):
+                # An unread body would be parsed as the next request on this keep-alive connection.
+                self.close_connection = True
+
+    def _route(self, method: str) -> None:
         if not self.server.config.host_policy.allows(self.headers.get("Host")):
             self._error(HTTPStatus.MISDIRECTED_REQUEST, "unexpected Host header (DNS rebinding protection)")
             return
@@ -299,6 +311,7 @@ class GuiHandler(http.server.BaseHTTPRequestHandler):
         elif route == ("GET", "scans", "*"):
             self._json(HTTPStatus.OK, self._job(parts[1]).status())
         elif route == ("POST", "scans", "*", "cancel"):
+            self._read_json_body()
             job = self.server.jobs.cancel(parts[1])
             if job is None:
                 raise ApiError(HTTPStatus.NOT_FOUND, "no such scan")

@@ -1,0 +1,190 @@
+"""End to end in headless Chromium (the system's /usr/bin/chromium, driven by Playwright): open the page with
+the token, browse to the example models, scan, read the cards and a model's detail, download the documents.
+
+Screenshots land in test-artifacts/ (gitignored) for a human to look at.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lbom._web import jobs as web_jobs
+from lbom._web.server import available_formats
+from tests.conftest import EXAMPLES, ROOT
+from tests.web.conftest import TOKEN, Gui
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = ROOT / "test-artifacts"
+StartGui = Callable[[list[Path]], Gui]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
+        pytest.fail("Chromium is missing: apt-get install chromium (as .ci/run does)")
+    with sync_api.sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+def new_page(browser: Any, scheme: str = "light") -> Any:
+    context = browser.new_context(viewport={"width": 1366, "height": 860}, accept_downloads=True, color_scheme=scheme)
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.errors = errors
+    return page
+
+
+def shot(page: Any, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
+
+
+def scan_examples(page: Any, gui: Gui) -> None:
+    page.goto(f"{gui.base}/?token={TOKEN}")
+    assert page.url == f"{gui.base}/"  # the token left the address bar
+    page.get_by_role("button", name=str(EXAMPLES.parent), exact=True).click()
+    page.get_by_role("button", name="models", exact=True).click()
+    page.wait_for_function("document.getElementById('where').textContent.endsWith('/examples/models')")
+    shot(page, "gui-browse.png")
+    page.get_by_role("button", name="Scan this folder").click()
+    page.locator("#cards .card").first.wait_for()
+
+
+def test_scan_examples_cards_detail_and_downloads(browser: Any, start_gui: StartGui, tmp_path: Path) -> None:
+    gui = start_gui([EXAMPLES.parent])
+    page = new_page(browser)
+    scan_examples(page, gui)
+
+    cards = page.locator("#cards .card")
+    assert cards.count() == 4
+    assert cards.nth(0).locator(".value").inner_text() == "2"
+    assert "gguf 1" in cards.nth(2).inner_text() and "safetensors 1" in cards.nth(2).inner_text()
+    assert page.locator("#models-body tr").count() == 2
+    shot(page, "gui-results.png")
+
+    page.get_by_role("button", name="TinyLlama Example Q4_K_M").click()
+    detail = page.locator("#detail")
+    detail.wait_for()
+    assert page.locator("#detail-title").inner_text() == "TinyLlama Example Q4_K_M"
+    text = detail.inner_text()
+    assert "Q4_K_M" in text and "apache-2.0" in text and "llama" in text
+    assert "11be578dca62c0be797f45535df86378a211b9cbf828f3e9a920a60508beb562" in text
+    assert detail.locator("svg.chart rect.bar").count() >= 2  # a bar per tensor type
+    assert "[STRING × 32]" in text  # the token array shown as a preview
+    shot(page, "gui-detail.png")
+
+    with page.expect_download() as info:
+        page.locator("#download-json").click()
+    saved = tmp_path / "lbom.json"
+    info.value.save_as(saved)
+    assert info.value.suggested_filename.endswith(".json")
+    documents = json.loads(saved.read_text(encoding="utf-8"))
+    assert sorted(d["model_name"] for d in documents) == ["TinyLlama Example Q4_K_M", "model.safetensors"]
+    assert {d["sha256"] for d in documents} >= {"11be578dca62c0be797f45535df86378a211b9cbf828f3e9a920a60508beb562"}
+
+    if "cyclonedx" in available_formats():
+        with page.expect_download() as info:
+            page.locator("#download-cyclonedx").click()
+        bom_path = tmp_path / "lbom.cdx.json"
+        info.value.save_as(bom_path)
+        bom = json.loads(bom_path.read_text(encoding="utf-8"))
+        assert bom["bomFormat"] == "CycloneDX"
+        assert any(c.get("type") == "machine-learning-model" for c in bom.get("components", []))
+
+    # Every format the library renders has a download link and a copy button.
+    for fmt in available_formats():
+        assert page.locator(f"#download-{fmt}").count() == 1
+        assert page.locator(f"#copy-{fmt}").count() == 1
+
+    # Reloading keeps the scan and the open model (job id in the URL fragment).
+    page.reload()
+    page.locator("#detail-title").wait_for()
+    assert page.locator("#detail-title").inner_text() == "TinyLlama Example Q4_K_M"
+    assert page.locator("#models-body tr").count() == 2
+    assert page.errors == []
+
+
+def test_table_sorts_filters_and_works_from_the_keyboard(browser: Any, start_gui: StartGui) -> None:
+    gui = start_gui([EXAMPLES.parent])
+    page = new_page(browser, scheme="dark")
+    scan_examples(page, gui)
+    names = page.locator("#models-body tr td:first-child")
+    page.get_by_role("button", name="Parameters").click()
+    ascending = names.all_inner_texts()
+    page.get_by_role("button", name="Parameters").click()
+    assert names.all_inner_texts() == list(reversed(ascending))
+    assert page.locator("th[aria-sort=descending]").inner_text().startswith("Parameters")
+
+    page.keyboard.press("/")
+    page.keyboard.type("gguf")
+    assert names.all_inner_texts() == ["TinyLlama Example Q4_K_M"]
+    page.locator("#filter").fill("")
+
+    page.locator("#models-body button.open").first.focus()
+    page.keyboard.press("Enter")
+    page.locator("#detail").wait_for()
+    shot(page, "gui-dark.png")
+    page.keyboard.press("Escape")
+    assert page.locator("#detail").is_hidden()
+    assert page.evaluate("document.activeElement.classList.contains('open')")
+    assert page.errors == []
+
+
+def test_cancel_a_scan_from_the_page(browser: Any, start_gui: StartGui, monkeypatch: pytest.MonkeyPatch) -> None:
+    real_scan = web_jobs.scan
+
+    def scan_until_cancelled(paths: list[str], options: Any) -> Any:
+        deadline = time.monotonic() + 10
+        while not options.cancel() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return real_scan(paths, options=options)
+
+    monkeypatch.setattr(web_jobs, "scan", scan_until_cancelled)
+    gui = start_gui([EXAMPLES.parent])
+    page = new_page(browser)
+    page.goto(f"{gui.base}/?token={TOKEN}")
+    page.get_by_role("button", name=f"Scan {EXAMPLES.parent}", exact=True).click()
+    page.locator("#progress").wait_for()
+    assert (
+        "files" in page.locator("#progress-text").inner_text()
+        or "looking" in page.locator("#progress-text").inner_text()
+    )
+    shot(page, "gui-progress.png")
+    page.get_by_role("button", name="Cancel").click()
+    page.get_by_text("The scan was cancelled.").wait_for()
+    assert page.locator("#results").is_hidden()
+
+
+def test_page_without_token_shows_how_to_get_in(browser: Any, start_gui: StartGui) -> None:
+    gui = start_gui([EXAMPLES.parent])
+    page = new_page(browser)
+    page.goto(f"{gui.base}/")
+    banner = page.locator("#banner")
+    banner.wait_for()
+    assert "access token" in banner.inner_text()
+    assert page.locator("#entries li").count() == 0
+    shot(page, "gui-no-token.png")
