@@ -401,3 +401,22 @@ def test_roots_resolve_rejects_bad_input(tmp_path: Path) -> None:
     for bad in ("", "relative", f"{tmp_path}\x00x", f"{tmp_path}-sibling"):
         with pytest.raises(web_server.Forbidden):
             roots.resolve(bad)
+
+
+def test_keep_alive_connection_survives_a_post(start_gui: StartGui, tree: dict[str, Path]) -> None:
+    """A POST body must be consumed, or it is read as the start of the next request on the connection."""
+    gui = start_gui([tree["root"]])
+    job = gui.server.jobs.submit([str(tree["root"] / "inside.gguf")], hash=False)
+    gui.wait(job.id)
+    connection = http.client.HTTPConnection("127.0.0.1", gui.port, timeout=10)
+    headers = {"Host": f"127.0.0.1:{gui.port}", "X-LBOM-Token": TOKEN, "Content-Type": "application/json"}
+    try:
+        connection.request("POST", f"/api/scans/{job.id}/cancel", body=b"{}", headers=headers)
+        first = connection.getresponse()
+        first.read()
+        assert first.status == 200
+        connection.request("GET", "/api/info", headers=headers)
+        second = connection.getresponse()
+        assert second.status == 200 and "roots" in json.loads(second.read())
+    finally:
+        connection.close()
