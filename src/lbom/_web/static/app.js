@@ -93,10 +93,18 @@ async function api(path, options) {
   return data;
 }
 
-async function apiText(path) {
+async function apiFetch(path) {
   const response = await fetch(path, { credentials: "same-origin" });
-  if (!response.ok) throw new ApiError(response.status, "HTTP " + response.status);
-  return response.text();
+  if (!response.ok) {
+    let message = "HTTP " + response.status;
+    try { message = (await response.json()).error || message; } catch (_e) { /* not JSON */ }
+    throw new ApiError(response.status, message);
+  }
+  return response;
+}
+
+async function apiText(path) {
+  return (await apiFetch(path)).text();
 }
 
 function showBanner(message) {
@@ -571,8 +579,25 @@ function renderExports() {
   clear(list);
   for (const fmt of state.info.formats) {
     list.append(el("div", { class: "export" }, el("span", { class: "fmt" }, fmt),
-      el("a", { id: "download-" + fmt, href: exportUrl(fmt, true), download: "" }, "Download"),
+      el("button", { type: "button", id: "download-" + fmt, onclick: () => downloadFormat(fmt) }, "Download"),
       el("button", { type: "button", id: "copy-" + fmt, onclick: () => copyFormat(fmt) }, "Copy")));
+  }
+}
+
+async function downloadFormat(fmt) {
+  const status = $("copy-status");
+  try {
+    const response = await apiFetch(exportUrl(fmt, true));
+    const match = /filename="([^"]+)"/.exec(response.headers.get("Content-Disposition") || "");
+    const url = URL.createObjectURL(await response.blob());
+    const link = el("a", { href: url, download: match ? match[1] : "l-bom-export.txt", hidden: true });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 30000);
+    status.textContent = "Downloaded " + fmt + ".";
+  } catch (err) {
+    status.textContent = "Could not export " + fmt + ": " + err.message;
   }
 }
 
