@@ -74,9 +74,8 @@ def build_objects(result: ScanResult) -> Any:
         ],
         dataLicense=builder.license_element("CC0-1.0"),
         rootElement=roots,
-        element=[o for o in builder.elements if o is not tool],
+        element=list(builder.elements),
     )
-    document.element.append(tool)
     objects = spdx.SHACLObjectSet()
     for element in builder.elements:
         objects.add(element)
