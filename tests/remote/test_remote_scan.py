@@ -388,3 +388,15 @@ def test_hub_repo_with_a_missing_shard_is_reported(
     (model,) = result.models
     missing = [f for f in model.findings if f.rule_id == "LBOM-SHARD-002"]
     assert missing and "model-00002-of-00002.safetensors" in missing[0].message
+
+
+def test_local_and_remote_paths_in_one_scan() -> None:
+    state = ServerState(files={"m.gguf": TINY_GGUF.read_bytes()})
+    with serve(state) as base:
+        result = lbom.scan([str(EXAMPLES / "tiny-mistral"), f"{base}/m.gguf"], options=fast())
+    assert not result.single_file
+    assert sorted(m.format for m in result.models) == ["gguf", "safetensors"]
+    remote = next(m for m in result.models if m.format == "gguf")
+    assert remote.files[0].bytes_fetched is not None
+    local = next(m for m in result.models if m.format == "safetensors")
+    assert local.files[0].bytes_fetched is None and local.files[0].sha256 is not None
