@@ -34,6 +34,10 @@ R_DIGEST_MISMATCH = "LBOM-REMOTE-005"
 R_FETCH_FAILED = "LBOM-REMOTE-006"
 R_SIZE_MISMATCH = "LBOM-REMOTE-007"
 
+_BREAK_SEVERITY = {R_RANGE_MISMATCH: Severity.MEDIUM, R_SHORT_BODY: Severity.MEDIUM, R_CHANGED: Severity.HIGH}
+"""A server that cannot serve ranges properly loses facts (medium); content that changes mid-scan may mix two
+files into one document (high)."""
+
 READ_AHEAD = 64 * 1024
 """Smallest range fetched at once: sniffing, the GGUF fixed header and a safetensors length prefix share it."""
 HASH_CHUNK = 1024 * 1024
@@ -342,7 +346,7 @@ class HttpRangeSource:
         self._broken = True
         self._finding(
             rule,
-            Severity.HIGH,
+            _BREAK_SEVERITY[rule],
             message,
             "the server or a proxy returned inconsistent data; the header could not be fully read — retry, or "
             "download the file and scan it locally",
