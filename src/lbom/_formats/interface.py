@@ -10,10 +10,11 @@ only when the bytes cannot be read at all.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
-from lbom.model import Finding, ModelHeader, Severity
+from lbom.model import Finding, ModelHeader, Severity, TensorInfo, TensorTypeStat
 
 
 @dataclass(frozen=True)
@@ -168,3 +169,28 @@ class FindingSink:
 
     def result(self) -> tuple[Finding, ...]:
         return tuple(self.found)
+
+
+@dataclass(frozen=True)
+class TensorSummary:
+    """Per-type histogram, total parameters and dtype summary ("mixed" when several types) of a tensor list."""
+
+    stats: tuple[TensorTypeStat, ...]
+    parameter_count: int
+    dtype: str | None
+
+
+def summarise_tensors(tensors: Iterable[TensorInfo]) -> TensorSummary:
+    per_type: dict[str, list[int]] = {}
+    total = 0
+    for tensor in tensors:
+        elements = tensor.element_count
+        counts = per_type.setdefault(tensor.type_name, [0, 0])
+        counts[0] += 1
+        counts[1] += elements
+        total += elements
+    stats = tuple(
+        TensorTypeStat(name, c[0], c[1]) for name, c in sorted(per_type.items(), key=lambda i: (-i[1][1], i[0]))
+    )
+    dtype = (stats[0].type_name if len(stats) == 1 else "mixed") if stats else None
+    return TensorSummary(stats, total, dtype)

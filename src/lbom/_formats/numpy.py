@@ -17,9 +17,9 @@ import struct
 from dataclasses import dataclass
 from typing import Any
 
-from lbom._formats.interface import ByteSource, FindingSink, Limits
+from lbom._formats.interface import ByteSource, FindingSink, Limits, summarise_tensors
 from lbom._formats.ziparchive import ZIP_MAGIC, first_member_name, open_zip
-from lbom.model import JsonValue, ModelHeader, Severity, TensorInfo, TensorTypeStat
+from lbom.model import JsonValue, ModelHeader, Severity, TensorInfo
 
 FORMAT = "numpy"
 NPY_MAGIC = b"\x93NUMPY"
@@ -212,23 +212,14 @@ def _read_npz(source: ByteSource, limits: Limits, sink: FindingSink) -> ModelHea
 
 
 def _header(tensors: list[TensorInfo], metadata: dict[str, JsonValue], sink: FindingSink, read: int) -> ModelHeader:
-    per_type: dict[str, list[int]] = {}
-    total = 0
-    for tensor in tensors:
-        stat = per_type.setdefault(tensor.type_name, [0, 0])
-        stat[0] += 1
-        stat[1] += tensor.element_count
-        total += tensor.element_count
-    stats = tuple(
-        TensorTypeStat(name, c[0], c[1]) for name, c in sorted(per_type.items(), key=lambda i: (-i[1][1], i[0]))
-    )
+    summary = summarise_tensors(tensors)
     return ModelHeader(
         format=FORMAT,
-        parameter_count=total if tensors else None,
+        parameter_count=summary.parameter_count if tensors else None,
         tensor_count=len(tensors),
-        dtype=(stats[0].type_name if len(stats) == 1 else "mixed") if stats else None,
+        dtype=summary.dtype,
         training_framework="numpy",
-        tensor_types=stats,
+        tensor_types=summary.stats,
         tensors=tuple(sorted(tensors, key=lambda t: t.name)),
         metadata=dict(sorted(metadata.items())),
         findings=sink.result(),

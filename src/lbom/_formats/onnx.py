@@ -17,8 +17,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from lbom._formats.constants import ONNX_TENSOR_TYPES
-from lbom._formats.interface import ByteSource, FindingSink, Limits
-from lbom.model import JsonValue, ModelHeader, Severity, TensorInfo, TensorTypeStat
+from lbom._formats.interface import ByteSource, FindingSink, Limits, summarise_tensors
+from lbom.model import JsonValue, ModelHeader, Severity, TensorInfo
 
 FORMAT = "onnx"
 
@@ -180,26 +180,17 @@ def read(source: ByteSource, limits: Limits) -> ModelHeader:
 
 
 def _header(graph: _Graph, metadata: dict[str, JsonValue], sink: FindingSink, bytes_read: int) -> ModelHeader:
-    per_type: dict[str, list[int]] = {}
-    total = 0
-    for tensor in graph.initializers:
-        stat = per_type.setdefault(tensor.type_name, [0, 0])
-        stat[0] += 1
-        stat[1] += tensor.element_count
-        total += tensor.element_count
-    stats = tuple(
-        TensorTypeStat(name, c[0], c[1]) for name, c in sorted(per_type.items(), key=lambda i: (-i[1][1], i[0]))
-    )
+    summary = summarise_tensors(graph.initializers)
     producer = metadata.get("onnx.producer_name")
     return ModelHeader(
         format=FORMAT,
         format_version=str(metadata["onnx.ir_version"]) if "onnx.ir_version" in metadata else None,
         name=graph.name,
-        parameter_count=total,
+        parameter_count=summary.parameter_count,
         tensor_count=len(graph.initializers),
-        dtype=(stats[0].type_name if len(stats) == 1 else "mixed") if stats else None,
+        dtype=summary.dtype,
         training_framework=producer if isinstance(producer, str) and producer else None,
-        tensor_types=stats,
+        tensor_types=summary.stats,
         tensors=tuple(graph.initializers),
         metadata=dict(sorted(metadata.items())),
         findings=sink.result(),

@@ -28,9 +28,9 @@ from lbom._formats.constants import (
     TORCH_SAFE_GLOBALS,
     TORCH_STORAGE_DTYPES,
 )
-from lbom._formats.interface import ByteSource, FindingSink, Limits
+from lbom._formats.interface import ByteSource, FindingSink, Limits, summarise_tensors
 from lbom._formats.ziparchive import ZIP_MAGIC, BoundedZip, first_member_name, open_zip
-from lbom.model import JsonValue, ModelHeader, Severity, TensorInfo, TensorTypeStat
+from lbom.model import JsonValue, ModelHeader, Severity, TensorInfo
 
 FORMAT = "pytorch"
 FORMAT_PICKLE = "pickle"
@@ -805,34 +805,19 @@ def _header(
     is_torch = is_torch or any(g.module == "torch._utils" and g.name in _REBUILD_TENSOR for g in collected.globals)
     if storages is not None:
         _check_storages(tensors, storages, sink)
-    per_type: dict[str, list[int]] = {}
-    infos = []
-    parameter_count = 0
-    for tensor in tensors:
-        elements = 1
-        for dim in tensor.shape:
-            elements *= dim
-        parameter_count += elements
-        stat = per_type.setdefault(tensor.dtype, [0, 0])
-        stat[0] += 1
-        stat[1] += elements
-        infos.append(TensorInfo(tensor.name, tensor.dtype, tensor.shape))
-    stats = tuple(
-        TensorTypeStat(name, counts[0], counts[1])
-        for name, counts in sorted(per_type.items(), key=lambda item: (-item[1][1], item[0]))
-    )
-    dtype = (stats[0].type_name if len(stats) == 1 else "mixed") if stats else None
+    infos = [TensorInfo(tensor.name, tensor.dtype, tensor.shape) for tensor in tensors]
+    summary = summarise_tensors(infos)
     metadata["pickle.globals"] = list(imports)
     if collected.protocol is not None:
         metadata["pickle.protocol"] = collected.protocol
     return ModelHeader(
         format=FORMAT if is_torch else FORMAT_PICKLE,
         format_version=str(metadata.get("torch.version")) if "torch.version" in metadata else None,
-        parameter_count=parameter_count if tensors else None,
+        parameter_count=summary.parameter_count if tensors else None,
         tensor_count=len(tensors) if tensors else None,
-        dtype=dtype,
+        dtype=summary.dtype,
         training_framework="pytorch" if is_torch else None,
-        tensor_types=stats,
+        tensor_types=summary.stats,
         tensors=tuple(sorted(infos, key=lambda t: t.name)),
         metadata=dict(sorted(metadata.items())),
         findings=sink.result(),
