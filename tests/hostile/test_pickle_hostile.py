@@ -202,3 +202,26 @@ def test_marker_never_created_by_directory_scan(tmp_path: Path) -> None:
     assert all(any(f.severity is Severity.CRITICAL for f in m.findings) for m in result.models)
     assert not marker.exists()
     assert sorted(os.listdir(folder)) == sorted(f"evil{i}.pkl" for i in range(len(PAYLOADS)))
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"\x80\x02(K\x01K\x02l.",  # LIST
+        b"\x80\x04(K\x01K\x02\x91.",  # FROZENSET
+        b"\x80\x02(K\x01K\x02t.",  # TUPLE
+        b"\x80\x02(K\x01K\x02d.",  # DICT
+        b"(lp0\nI1\naI2\na.",  # protocol 0 list with APPEND
+    ],
+)
+def test_marked_containers_are_modelled(data: bytes) -> None:
+    header = scan_bytes(data)
+    assert header.findings == ()
+
+
+def test_large_pickles_are_walked_in_growing_windows() -> None:
+    # 2 MB of strings: more than the first 1 MiB window, so the walk must grow it rather than report a cut.
+    data = b"\x80\x02(" + _str("x" * 1000) * 2000 + b"l."
+    header = scan_bytes(data)
+    assert header.findings == ()
+    assert header.header_bytes_read == len(data)

@@ -48,6 +48,7 @@ R_CAP = "LBOM-PKL-008"
 TORCH_LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
 _LEGACY_PICKLES = 5
 _MAX_TRAILING_PICKLES = 16
+_INITIAL_WINDOW = 1 << 20
 _PICKLE_EXTENSIONS = (".pt", ".pth", ".bin", ".ckpt", ".pkl", ".pickle", ".joblib", ".tar")
 _PROTOCOL0_STARTS = (b"(", b"c", b"]", b"}", b")", b"N", b"I", b"L", b"S", b"V", b"\x80")
 _REPORTED_PER_RULE = 50
@@ -267,7 +268,8 @@ class _Machine:
         elif name == "EMPTY_LIST":
             stack.append([])
         elif name == "LIST":
-            self.stack.append(list(self.pop_mark()))
+            items = self.pop_mark()
+            self.stack.append(list(items))
         elif name == "APPEND":
             value = self.pop()
             self._append(self.top(), [value])
@@ -290,7 +292,8 @@ class _Machine:
             items = self.pop_mark()
             self._append(self.top(), items)
         elif name == "FROZENSET":
-            self.stack.append(tuple(self.pop_mark()))
+            items = self.pop_mark()
+            self.stack.append(tuple(items))
         elif name in ("PUT", "BINPUT", "LONG_BINPUT"):
             self.memo[int(arg)] = self.top()
         elif name == "MEMOIZE":
@@ -399,70 +402,6 @@ _PUSH_ARG = frozenset(
         "BINFLOAT",
     ]
 )
-
-
-class _SourceStream:
-    """A read-only stream over a ByteSource for genops: buffered, bounded by ``end``, absolute ``tell()``."""
-
-    _CHUNK = 1 << 20
-
-    def __init__(self, source: ByteSource, start: int, end: int) -> None:
-        self._source = source
-        self._pos = start
-        self._end = end
-        self._buf = b""
-        self._buf_at = start
-
-    def tell(self) -> int:
-        return self._pos
-
-    def _fill(self, want: int) -> None:
-        have_end = self._buf_at + len(self._buf)
-        if self._buf_at <= self._pos and self._pos + want <= have_end:
-            return
-        length = min(max(want, self._CHUNK), self._end - self._pos)
-        self._buf = self._source.read_at(self._pos, max(length, 0))
-        self._buf_at = self._pos
-
-    def read(self, n: int = -1) -> bytes:
-        remaining = self._end - self._pos
-        if n < 0 or n > remaining:
-            n = remaining
-        if n <= 0:
-            return b""
-        if n > self._CHUNK:
-            data = self._source.read_at(self._pos, n)
-        else:
-            self._fill(n)
-            start = self._pos - self._buf_at
-            data = self._buf[start : start + n]
-        self._pos += len(data)
-        return data
-
-    def readline(self) -> bytes:
-        parts = []
-        while self._pos < self._end:
-            self._fill(1)
-            start = self._pos - self._buf_at
-            newline = self._buf.find(b"\n", start)
-            if newline >= 0:
-                part = self._buf[start : newline + 1]
-                parts.append(part)
-                self._pos += len(part)
-                break
-            part = self._buf[start:]
-            if not part:
-                break
-            parts.append(part)
-            self._pos += len(part)
-        return b"".join(parts)
-
-    def peek_byte(self) -> bytes:
-        if self._pos >= self._end:
-            return b""
-        self._fill(1)
-        start = self._pos - self._buf_at
-        return self._buf[start : start + 1]
 
 
 def walk_pickle(stream: Any, sink: FindingSink, where: str, limits: Limits, ops_budget: list[int]) -> PickleWalk:
@@ -699,19 +638,18 @@ class _Collected:
 
 
 def read(source: ByteSource, limits: Limits) -> ModelHeader:
-    sink = FindingSink(source.name)
-    collected = _Collected(sink, limits, [limits.max_pickle_ops])
     head = source.read_at(0, 4)
     metadata: dict[str, JsonValue] = {}
     storages_ok: dict[str, int] | None = None
     if head == ZIP_MAGIC:
-        archive = open_zip(source, limits, sink)
+        collected = _Collected(FindingSink(source.name), limits, [limits.max_pickle_ops])
+        archive = open_zip(source, limits, collected.sink)
         if archive is None:
-            return ModelHeader(format=FORMAT, findings=sink.result(), header_bytes_read=source.size)
+            return ModelHeader(format=FORMAT, findings=collected.sink.result(), header_bytes_read=source.size)
         is_torch, storages_ok = _read_torch_zip(archive, collected, metadata)
         collected.bytes_read = archive.bytes_read
     else:
-        is_torch = _read_pickle_stream(source, collected, metadata)
+        collected, is_torch = _read_pickle_stream(source, limits, metadata)
     return _header(collected, metadata, is_torch, storages_ok)
 
 
@@ -762,20 +700,46 @@ def _read_torch_zip(
     return data_pkl is not None, storages
 
 
-def _read_pickle_stream(source: ByteSource, collected: _Collected, metadata: dict[str, JsonValue]) -> bool:
-    limits = collected.limits
-    end = min(source.size, limits.max_header_bytes)
-    stream = _SourceStream(source, 0, end)
+def _read_pickle_stream(source: ByteSource, limits: Limits, metadata: dict[str, JsonValue]) -> tuple[_Collected, bool]:
+    """Walk the pickles at the start of a file in a window that grows only while a walk runs off its end.
+
+    Legacy torch checkpoints are a few small pickles followed by gigabytes of raw storage: the window keeps the
+    read small, and an in-memory stream keeps genops fast.
+    """
+    cap = min(source.size, limits.max_header_bytes)
+    window = min(cap, _INITIAL_WINDOW)
+    while True:
+        data = source.read_at(0, window)
+        collected, legacy, walks = _walk_pickles(data, source.name, limits, metadata)
+        last = walks[-1]
+        if last.complete or last.end < len(data) or window >= cap:
+            break
+        window = min(cap, window * 4)
+    if cap < source.size and not legacy and not last.complete and last.end >= len(data):
+        collected.sink.add(
+            R_CAP,
+            Severity.MEDIUM,
+            f"only the first {cap:,} bytes of the {source.size:,}-byte pickle were walked",
+            f"offset {cap}",
+        )
+    return collected, legacy
+
+
+def _walk_pickles(
+    data: bytes, name: str, limits: Limits, metadata: dict[str, JsonValue]
+) -> tuple[_Collected, bool, list[PickleWalk]]:
+    collected = _Collected(FindingSink(name), limits, [limits.max_pickle_ops])
+    stream = io.BytesIO(data)
     first = walk_pickle(stream, collected.sink, "", limits, collected.ops_budget)
     collected.add_walk(first, "")
     legacy = first.complete and first.root == TORCH_LEGACY_MAGIC
     walks = [first]
     limit = _LEGACY_PICKLES if legacy else _MAX_TRAILING_PICKLES
-    while walks[-1].complete and len(walks) < limit and stream.peek_byte() == b"\x80":
+    while walks[-1].complete and len(walks) < limit and data[stream.tell() : stream.tell() + 1] == b"\x80":
         walk = walk_pickle(stream, collected.sink, "", limits, collected.ops_budget)
         collected.add_walk(walk, "")
         walks.append(walk)
-    collected.bytes_read = stream.tell()
+    collected.bytes_read = len(data)
     if legacy:
         metadata["torch.legacy_format"] = True
         if len(walks) > 1 and isinstance(walks[1].root, int):
@@ -784,14 +748,7 @@ def _read_pickle_stream(source: ByteSource, collected: _Collected, metadata: dic
             collected.roots.append(walks[3].root)
     else:
         collected.roots.append(first.root)
-    if end < source.size and not legacy and not walks[-1].complete:
-        collected.sink.add(
-            R_CAP,
-            Severity.MEDIUM,
-            f"only the first {end:,} bytes of the {source.size:,}-byte pickle were walked",
-            f"offset {end}",
-        )
-    return legacy
+    return collected, legacy, walks
 
 
 def _header(
