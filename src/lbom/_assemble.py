@@ -68,8 +68,15 @@ def build_model(
     if sidecars is not None:
         findings.extend(sidecars.findings)
 
-    def merged(name: str, artifact_value: object, sidecar_value: object, sidecar_file: str) -> object:
-        if artifact_value is not None and sidecar_value is not None and _differs(artifact_value, sidecar_value):
+    def merged(
+        name: str, artifact_value: object, sidecar_value: object, sidecar_file: str, report: bool = True
+    ) -> object:
+        if (
+            report
+            and artifact_value is not None
+            and sidecar_value is not None
+            and _differs(artifact_value, sidecar_value)
+        ):
             findings.append(
                 Finding(
                     R_SIDECAR_DISAGREES,
@@ -85,7 +92,8 @@ def build_model(
     architecture = merged("architecture", header.architecture, side.architecture, "config.json")
     context_length = merged("context_length", header.context_length, side.context_length, "config.json")
     vocab_size = merged("vocab_size", header.vocab_size, side.vocab_size, "config.json")
-    license_id = merged("license", header.license, side.license, "README.md")
+    # A license disagreement is reported by _checks/license.py (LBOM-LIC-002), across all files and the card.
+    license_id = merged("license", header.license, side.license, "README.md", report=False)
     base_models = header.base_models or tuple(BaseModelRef(name=name) for name in side.base_models)
     dtype = header.dtype if header.dtype is not None else _normalise_dtype(side.dtype)
     model = ModelArtifact(

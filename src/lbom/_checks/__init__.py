@@ -8,12 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from lbom._checks import external_data
+from lbom._checks import chat_template, external_data, licenses, naming
 from lbom.model import Finding, ModelArtifact
 
 CheckFunction = Callable[[ModelArtifact], list[Finding]]
 
-CHECKS: tuple[CheckFunction, ...] = (external_data.check,)
+CHECKS: tuple[CheckFunction, ...] = (
+    external_data.check,
+    naming.check,
+    chat_template.check,
+    licenses.check,
+)
 
 
 def run_checks(model: ModelArtifact) -> list[Finding]:

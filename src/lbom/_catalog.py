@@ -1,0 +1,400 @@
+"""The findings catalog: every rule id l-bom can emit, with a title, default severity, description and remedy.
+
+Rule ids are stable: policies ignore them, SARIF lists them under ``tool.driver.rules``, dashboards count them.
+A rule's *default* severity is what its check usually reports; a check may report a lower or higher severity for
+a particular case (a trailing-bytes GGUF is low, a truncated one high). A test asserts that every rule id that
+appears anywhere in ``src/`` has an entry here: adding a rule = adding a ``Rule`` line below.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lbom.model import Severity
+
+_I, _L, _M, _H, _C = Severity.INFO, Severity.LOW, Severity.MEDIUM, Severity.HIGH, Severity.CRITICAL
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One kind of finding: what it means and what to do about it."""
+
+    rule_id: str
+    title: str
+    severity: Severity
+    description: str
+    remedy: str
+
+    @property
+    def family(self) -> str:
+        """The middle part of the id: ``GGUF`` for ``LBOM-GGUF-003``."""
+        return self.rule_id.split("-")[1]
+
+
+_RULES: tuple[Rule, ...] = (
+    # --- scanning -------------------------------------------------------------------------------------------
+    Rule(
+        "LBOM-SCAN-001",
+        "Entry skipped",
+        _L,
+        "A directory entry was not scanned: a dangling or looping symlink, a symlink to a directory, a FIFO, "
+        "device or socket.",
+        "Check the entry; l-bom never follows directory symlinks or opens non-regular files.",
+    ),
+    Rule(
+        "LBOM-SCAN-002",
+        "Unreadable file or directory",
+        _M,
+        "A file or directory could not be read or hashed (permission denied, I/O error).",
+        "Fix the permissions or the storage and scan again.",
+    ),
+    Rule(
+        "LBOM-SCAN-003",
+        "Not a model file",
+        _M,
+        "The file has none of the magic bytes of a supported model format.",
+        "Point l-bom at model files, or use --all to list non-model files on purpose.",
+    ),
+    # --- GGUF reader ----------------------------------------------------------------------------------------
+    Rule(
+        "LBOM-GGUF-001",
+        "Truncated GGUF header",
+        _H,
+        "The file ends (or a read comes up short) in the middle of the GGUF header or tensor table.",
+        "The download is incomplete or the file was cut: download it again and compare its SHA-256.",
+    ),
+    Rule(
+        "LBOM-GGUF-002",
+        "GGUF value above a safety cap",
+        _H,
+        "A count or length in the header exceeds the bytes left in the file or a named limit; reading stopped.",
+        "The header is corrupt or hostile; do not load this file.",
+    ),
+    Rule(
+        "LBOM-GGUF-003",
+        "Unknown GGUF value or tensor type",
+        _H,
+        "A metadata value type or ggml tensor type is not one the GGUF specification defines.",
+        "The file is corrupt or from an unsupported newer llama.cpp; re-download or update l-bom.",
+    ),
+    Rule(
+        "LBOM-GGUF-004",
+        "Invalid UTF-8 in GGUF string",
+        _L,
+        "A metadata key or string value is not valid UTF-8; it was decoded with replacement characters.",
+        "Check where the file came from; well-formed writers only emit UTF-8.",
+    ),
+    Rule(
+        "LBOM-GGUF-005",
+        "Duplicate GGUF metadata key",
+        _M,
+        "The same metadata key appears twice; readers disagree on which one wins.",
+        "Rewrite the file with a single value per key (gguf-py's gguf_new_metadata.py).",
+    ),
+    Rule(
+        "LBOM-GGUF-006",
+        "Bad GGUF alignment",
+        _H,
+        "general.alignment is not a non-zero power of two, or a tensor offset is not aligned.",
+        "The file is malformed; re-convert or re-download it.",
+    ),
+    Rule(
+        "LBOM-GGUF-007",
+        "Tensor beyond end of file",
+        _H,
+        "A tensor's byte extent runs past the end of the file.",
+        "The file is truncated or its tensor table lies; re-download it.",
+    ),
+    Rule(
+        "LBOM-GGUF-008",
+        "Overlapping tensors",
+        _H,
+        "Two tensors claim overlapping bytes of the data section.",
+        "The tensor table is corrupt or crafted; do not load this file.",
+    ),
+    Rule(
+        "LBOM-GGUF-009",
+        "Bad tensor shape",
+        _H,
+        "A tensor has too many dimensions or a first dimension that is not a multiple of its block size.",
+        "The file is malformed; re-convert it with a current llama.cpp.",
+    ),
+    Rule(
+        "LBOM-GGUF-010",
+        "File size disagrees with GGUF tensor table",
+        _L,
+        "Bytes follow the last tensor that the tensor table does not account for.",
+        "A well-formed GGUF ends at its last tensor (plus padding); find out where the extra bytes came from.",
+    ),
+    Rule(
+        "LBOM-GGUF-011",
+        "Unknown or retired file type",
+        _M,
+        "general.file_type is not a current llama_ftype value.",
+        "Check the quantization with llama.cpp; re-quantize with a current version if needed.",
+    ),
+    Rule(
+        "LBOM-GGUF-012",
+        "Quantization inferred",
+        _I,
+        "general.file_type is absent; the quantization was inferred from the dominant tensor type.",
+        "Nothing to do unless the inferred quantization is wrong; converters should write general.file_type.",
+    ),
+    Rule(
+        "LBOM-GGUF-013",
+        "Legacy or unsupported GGUF version",
+        _M,
+        "A pre-GGUF (ggml/ggmf/ggjt) file or GGUF version 1; only identity facts are reported.",
+        "Convert the model to a current GGUF with llama.cpp's conversion scripts.",
+    ),
+    Rule(
+        "LBOM-GGUF-014",
+        "Vocabulary size disagrees with token list",
+        _L,
+        "{arch}.vocab_size differs from the number of entries in tokenizer.ggml.tokens.",
+        "Check the conversion; the tokenizer and the embedding matrix may not match.",
+    ),
+    Rule(
+        "LBOM-GGUF-015",
+        "GGUF key has the wrong type",
+        _M,
+        "A well-known key (general.file_type, context length, ...) has a value of an unexpected type.",
+        "Re-convert the model; the value was ignored.",
+    ),
+    # --- safetensors reader ---------------------------------------------------------------------------------
+    Rule(
+        "LBOM-ST-001",
+        "Truncated safetensors file",
+        _H,
+        "The file is too short for its 8-byte length prefix or for the header it announces.",
+        "The download is incomplete; download it again and compare its SHA-256.",
+    ),
+    Rule(
+        "LBOM-ST-002",
+        "safetensors header too large",
+        _H,
+        "The announced JSON header is larger than the reference implementation accepts (100,000,000 bytes).",
+        "The file is corrupt or hostile; the reference loader refuses it.",
+    ),
+    Rule(
+        "LBOM-ST-003",
+        "safetensors header is not a JSON object",
+        _H,
+        "The header is not UTF-8 JSON, not an object, or an entry in it is not an object.",
+        "The file is corrupt; download it again.",
+    ),
+    Rule(
+        "LBOM-ST-004",
+        "Duplicate key in safetensors header",
+        _H,
+        "The JSON header repeats a key, which the format forbids; parsers disagree on which one wins.",
+        "Do not load this file; re-export it with the safetensors library.",
+    ),
+    Rule(
+        "LBOM-ST-005",
+        "Malformed __metadata__",
+        _M,
+        "__metadata__ must be a map of strings to strings.",
+        "Re-export the file with the safetensors library.",
+    ),
+    Rule(
+        "LBOM-ST-006",
+        "Unknown safetensors dtype",
+        _H,
+        "A tensor's dtype is not one the safetensors format defines.",
+        "The file is corrupt or from a newer writer; update l-bom or re-export the file.",
+    ),
+    Rule(
+        "LBOM-ST-007",
+        "Bad safetensors shape",
+        _H,
+        "A tensor's shape is not a list of non-negative integers, or its size overflows.",
+        "The file is corrupt or crafted; do not load it.",
+    ),
+    Rule(
+        "LBOM-ST-008",
+        "Bad safetensors data offsets",
+        _H,
+        "Tensor data offsets must tile the data buffer from 0 without gaps or overlaps, each the size its "
+        "dtype and shape imply.",
+        "The file is corrupt or crafted; the reference loader rejects it.",
+    ),
+    Rule(
+        "LBOM-ST-009",
+        "safetensors file size disagrees with header",
+        _H,
+        "The data buffer is longer or shorter than the tensors the header declares.",
+        "The file is truncated or altered; download it again.",
+    ),
+    # --- sidecars -------------------------------------------------------------------------------------------
+    Rule(
+        "LBOM-SIDECAR-001",
+        "Unreadable sidecar file",
+        _L,
+        "config.json, tokenizer_config.json or the README.md model card could not be read or parsed.",
+        "Fix or remove the file; facts from it are missing from the SBOM.",
+    ),
+    Rule(
+        "LBOM-SIDECAR-002",
+        "Sidecar disagrees with the model file",
+        _L,
+        "A fact (architecture, context length, vocabulary size) differs between the model file and a sidecar.",
+        "The model file's value is reported; check which one is right.",
+    ),
+    # --- name/content checks --------------------------------------------------------------------------------
+    Rule(
+        "LBOM-NAME-001",
+        "File name claims another quantization",
+        _M,
+        "The file name names a quantization (Q4_K_M, Q8_0, IQ4_XS, F16, ...) that the header contradicts: a "
+        "swapped or mislabelled file.",
+        "Check which file this really is; rename it or replace it with the file you meant to ship.",
+    ),
+    Rule(
+        "LBOM-NAME-002",
+        "File name claims another model size",
+        _M,
+        "The file name names a parameter count (8B, 135M, ...) far from the count in the tensor table.",
+        "Check which model this really is; rename it or replace it with the file you meant to ship.",
+    ),
+    Rule(
+        "LBOM-NAME-003",
+        "File name claims another architecture",
+        _M,
+        "The file name names a model family (llama, qwen, gemma, ...) that the header's architecture contradicts.",
+        "Check which model this really is; rename it or replace it with the file you meant to ship.",
+    ),
+    Rule(
+        "LBOM-NAME-004",
+        "general.size_label far from the parameter count",
+        _L,
+        "The header's own size label disagrees with the sum of the tensor elements.",
+        "The metadata was copied from another model or edited; fix general.size_label or re-convert.",
+    ),
+    Rule(
+        "LBOM-SIZE-001",
+        "File size far from what the tensor table implies",
+        _M,
+        "The file is much larger or smaller than its header and tensor data require: appended payload, "
+        "truncation, or a header that lies.",
+        "Compare the file with its published SHA-256 and re-download it.",
+    ),
+    # --- chat templates -------------------------------------------------------------------------------------
+    Rule(
+        "LBOM-TPL-001",
+        "Chat template does not parse",
+        _M,
+        "The chat template is not valid Jinja, so inference servers reject it or fall back to another format.",
+        "Replace the template with the model publisher's original.",
+    ),
+    Rule(
+        "LBOM-TPL-002",
+        "Chat template reaches for Python internals",
+        _C,
+        "The template accesses dunder or frame attributes (__class__, __globals__, __subclasses__, mro, ...), "
+        "the classic Jinja server-side template injection route to code execution.",
+        "Do not use this model with any server that renders its template; replace the template.",
+    ),
+    Rule(
+        "LBOM-TPL-003",
+        "Chat template uses objects that escape the sandbox",
+        _H,
+        "The template touches globals that have no business in a chat template (self, lipsum, config, request, "
+        "url_for, attribute access on cycler/joiner/namespace/range, attr() with a computed name).",
+        "Replace the template with the model publisher's original.",
+    ),
+    Rule(
+        "LBOM-TPL-004",
+        "Hidden Unicode in chat template",
+        _H,
+        "The template contains invisible characters (bidi controls, zero-width characters, Unicode tag "
+        "characters) that can hide instructions from reviewers.",
+        "Inspect the template with the code points shown; replace it with a clean one.",
+    ),
+    Rule(
+        "LBOM-TPL-005",
+        "Chat template injects fixed instructions",
+        _M,
+        "The template writes natural-language text into every prompt regardless of the conversation: "
+        "instructions the user never sees.",
+        "Read the injected text; if you did not expect it, replace the template.",
+    ),
+    Rule(
+        "LBOM-TPL-006",
+        "Chat template too large to analyse",
+        _L,
+        "The template is larger than l-bom analyses; real chat templates are a few kilobytes.",
+        "Inspect the template by hand.",
+    ),
+    Rule(
+        "LBOM-TPL-007",
+        "Chat template can exhaust resources",
+        _M,
+        "The template builds huge ranges or repeats strings many times, which can stall the inference server.",
+        "Replace the template with the model publisher's original.",
+    ),
+    Rule(
+        "LBOM-TPL-008",
+        "Chat template loads other templates",
+        _M,
+        "The template uses include, import or extends; a chat template is self-contained.",
+        "Replace the template with the model publisher's original.",
+    ),
+    # --- licenses -------------------------------------------------------------------------------------------
+    Rule(
+        "LBOM-LIC-001",
+        "No license",
+        _L,
+        "Neither the model file nor its model card states a license.",
+        "Find the license on the model's source page and record it (model card `license:` or general.license).",
+    ),
+    Rule(
+        "LBOM-LIC-002",
+        "License differs between sources",
+        _M,
+        "The model file, its sidecars and its model card state different licenses.",
+        "Find out which license applies before you ship the model; fix the wrong one.",
+    ),
+    # --- policy (l-bom check) -------------------------------------------------------------------------------
+    Rule(
+        "LBOM-POLICY-001",
+        "Format not allowed by policy",
+        _H,
+        "The model's format is denied, or not in the allowed list, of the policy's [formats] table.",
+        "Convert the model to an allowed format (e.g. safetensors or GGUF) or change the policy.",
+    ),
+    Rule(
+        "LBOM-POLICY-002",
+        "License not allowed by policy",
+        _H,
+        "The model's license is denied, or not in the allowed list, of the policy's [licenses] table.",
+        "Get legal approval and add the license to the policy, or use another model.",
+    ),
+    Rule(
+        "LBOM-POLICY-003",
+        "Required field missing",
+        _H,
+        "The policy's [require] fields lists a fact this model does not have (e.g. sha256, license).",
+        "Scan with hashing enabled, or add the missing fact to the model card.",
+    ),
+    Rule(
+        "LBOM-POLICY-004",
+        "Finding at or above the policy threshold",
+        _H,
+        "A finding is at or above the policy's [findings] fail_on severity and is not ignored.",
+        "Fix the finding, or ignore its rule id in the policy with a reason.",
+    ),
+)
+
+RULES: dict[str, Rule] = {rule.rule_id: rule for rule in _RULES}
+"""Every known rule, by id, in catalog order."""
+
+
+def rule(rule_id: str) -> Rule | None:
+    """The catalog entry for ``rule_id``, or ``None`` for an id this version does not know."""
+    return RULES.get(rule_id)
+
+
+def catalog() -> tuple[Rule, ...]:
+    """All rules, in catalog order (families grouped, ids ascending within a family)."""
+    return _RULES

@@ -1,0 +1,539 @@
+"""Chat template checks: each template is parsed into a Jinja syntax tree with jinja2's own parser, never rendered.
+
+What is looked for, and why:
+
+* attribute access to Python internals (``__globals__``, ``__subclasses__``, ``mro`` ...): the server-side
+  template injection route from a template to code execution;
+* globals that have no place in a chat template (``self``, ``lipsum``, ``config``, ``request``), attribute access
+  on ``cycler``/``joiner``/``namespace``/``range``, and ``attr()`` with a computed name: sandbox escape attempts;
+* hidden Unicode (bidi controls, zero-width characters, tag characters) that hides text from reviewers;
+* natural-language text written into every prompt whatever the conversation is: injected instructions. Text is
+  "conditioned" when it sits under an ``if``/``for`` whose test depends on the request (``messages``, ``tools``,
+  ``documents`` and anything assigned from them); fixed text outside such conditions reaches every prompt;
+* huge ranges or repetitions, and ``include``/``import``/``extends``.
+
+The walk is iterative (no recursion driven by the template) and the template size is capped.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from lbom.model import ChatTemplate, Finding, ModelArtifact, Severity
+
+if TYPE_CHECKING:
+    from jinja2 import nodes
+
+R_PARSE = "LBOM-TPL-001"
+R_INTERNALS = "LBOM-TPL-002"
+R_ESCAPE = "LBOM-TPL-003"
+R_HIDDEN_UNICODE = "LBOM-TPL-004"
+R_INJECTED_TEXT = "LBOM-TPL-005"
+R_TOO_LARGE = "LBOM-TPL-006"
+R_RESOURCES = "LBOM-TPL-007"
+R_LOADS_TEMPLATES = "LBOM-TPL-008"
+
+MAX_TEMPLATE_CHARS = 256 * 1024
+"""Real chat templates are a few KB (the longest tool-calling ones ~20 KB); larger ones are not parsed."""
+MAX_FINDINGS_PER_RULE = 10
+MAX_NODES = 200_000
+HUGE_COUNT = 10_000
+"""range()/repetition counts above this are resource abuse: no chat needs them."""
+INJECTED_WORDS = 12
+"""Fixed text of this many words reaching every prompt is reported even without directive wording."""
+
+REQUEST_INPUTS = frozenset({"messages", "tools", "documents", "custom_tools", "builtin_tools", "tools_in_user_message"})
+"""Variables a chat-template caller passes that carry the conversation (``add_generation_prompt`` does not:
+it is true for every generation, so text under it still reaches every prompt)."""
+
+_INTERNAL_ATTRS = frozenset(
+    {
+        "mro",
+        "func_globals",
+        "func_code",
+        "f_globals",
+        "f_locals",
+        "f_builtins",
+        "f_back",
+        "gi_frame",
+        "gi_code",
+        "cr_frame",
+        "cr_code",
+        "ag_frame",
+        "tb_frame",
+        "tb_next",
+        "co_code",
+        "format_map",
+    }
+)
+_DUNDER_RE = re.compile(r"__[a-z][a-z0-9_]*__")
+_ESCAPE_NAMES = frozenset(
+    {
+        "self",
+        "lipsum",
+        "config",
+        "request",
+        "url_for",
+        "get_flashed_messages",
+        "session",
+        "__builtins__",
+        "builtins",
+        "os",
+        "sys",
+        "subprocess",
+        "eval",
+        "exec",
+        "open",
+        "getattr",
+        "globals",
+        "locals",
+        "compile",
+        "importlib",
+    }
+)
+_GADGET_NAMES = frozenset({"cycler", "joiner", "namespace", "range", "dict", "lipsum"})
+"""Objects whose attributes lead to their Python functions' globals; calling them is fine, dotting into them is not."""
+
+_DIRECTIVE_RE = re.compile(
+    r"\b(?:ignore|disregard|always|never|must|do not|don't|you are|you're|pretend|act as|respond|reply|answer|"
+    r"recommend|reveal|instructions?|system prompt|secret|password|api key|forget)\b|https?://|www\.",
+    re.IGNORECASE,
+)
+_MARKUP_RE = re.compile(r"<[^<>\n]{0,80}>|\[/?[A-Z_]{2,40}\]")
+_WORD_RE = re.compile(r"[^\W\d_]{2,}")
+
+_BIDI = frozenset({0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)})
+_ZERO_WIDTH = frozenset({0x00AD, 0x180E, 0x200B, 0x200C, 0x200D, 0x2060, 0x2061, 0x2062, 0x2063, 0x2064, 0xFEFF})
+
+
+def check(model: ModelArtifact) -> list[Finding]:
+    found: list[Finding] = []
+    for template in model.chat_templates:
+        found.extend(analyse_template(template, _template_file(model, template)))
+    return found
+
+
+def _template_file(model: ModelArtifact, template: ChatTemplate) -> str | None:
+    if not model.files:
+        return model.path
+    first = model.files[0].path
+    if template.source.startswith("gguf:"):
+        return first
+    return os.path.join(os.path.dirname(first), template.source)
+
+
+def _where(template: ChatTemplate, line: int | None = None) -> str:
+    where = template.source
+    if not template.source.startswith("gguf:") and template.name != "default":
+        where += f" template {template.name!r}"
+    return where if line is None else f"{where} line {line}"
+
+
+@dataclass
+class _Report:
+    template: ChatTemplate
+    file: str | None
+    findings: list[Finding] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def add(self, rule_id: str, severity: Severity, message: str, line: int | None, remedy: str) -> None:
+        count = self.counts.get(rule_id, 0)
+        self.counts[rule_id] = count + 1
+        if count < MAX_FINDINGS_PER_RULE:
+            self.findings.append(Finding(rule_id, severity, message, self.file, _where(self.template, line), remedy))
+
+
+def analyse_template(template: ChatTemplate, file: str | None = None) -> list[Finding]:
+    """All findings for one chat template. Public for the GUI/MCP, which analyse templates on their own."""
+    report = _Report(template, file)
+    _hidden_unicode(template.text, report)
+    if len(template.text) > MAX_TEMPLATE_CHARS:
+        report.add(
+            R_TOO_LARGE,
+            Severity.LOW,
+            f"chat template is {len(template.text):,} characters (limit {MAX_TEMPLATE_CHARS:,}); not analysed",
+            None,
+            "inspect the template by hand",
+        )
+        return report.findings
+    tree = _parse(template.text, report)
+    if tree is not None:
+        _AstChecks(tree, report).run()
+    return report.findings
+
+
+def _parse(text: str, report: _Report) -> nodes.Template | None:
+    from jinja2 import TemplateSyntaxError
+
+    env = _environment()
+    try:
+        tree: nodes.Template = env.parse(text)
+        return tree
+    except TemplateSyntaxError as exc:
+        message = f"chat template does not parse: {exc.message}"
+        report.add(R_PARSE, Severity.MEDIUM, message, exc.lineno, "replace it with the model publisher's original")
+    except RecursionError:
+        report.add(
+            R_PARSE,
+            Severity.MEDIUM,
+            "chat template nests too deeply to parse",
+            None,
+            "replace it with the model publisher's original",
+        )
+    return None
+
+
+_ENV: Any = None
+
+
+def _environment() -> Any:
+    """A parse-only Jinja environment with the extensions Hugging Face enables for chat templates."""
+    global _ENV
+    if _ENV is not None:
+        return _ENV
+    from jinja2 import Environment, nodes
+    from jinja2.ext import Extension, loopcontrols
+    from jinja2.parser import Parser
+
+    class GenerationBlock(Extension):
+        """``{% generation %}...{% endgeneration %}`` (transformers' AssistantTracker) parsed as a plain block."""
+
+        tags = {"generation"}  # noqa: RUF012 - jinja2's Extension API declares it as a class attribute
+
+        def parse(self, parser: Parser) -> nodes.Node:
+            lineno = next(parser.stream).lineno
+            body = parser.parse_statements(("name:endgeneration",), drop_needle=True)
+            return nodes.Scope(body, lineno=lineno)
+
+    _ENV = Environment(trim_blocks=True, lstrip_blocks=True, extensions=[loopcontrols, GenerationBlock])  # noqa: S701 - parse only, never rendered
+    return _ENV
+
+
+def _hidden_unicode(text: str, report: _Report) -> None:
+    kinds: dict[str, list[int]] = {}
+    first: tuple[int, int] | None = None
+    line, column = 1, 0
+    for char in text:
+        column += 1
+        if char == "\n":
+            line, column = line + 1, 0
+            continue
+        code = ord(char)
+        if code < 0x00AD:
+            continue
+        if code in _BIDI:
+            kind = "bidi control"
+        elif code in _ZERO_WIDTH:
+            kind = "zero-width"
+        elif 0xE0000 <= code <= 0xE007F:
+            kind = "tag character"
+        elif 0xE0100 <= code <= 0xE01EF:
+            kind = "variation selector"
+        else:
+            continue
+        kinds.setdefault(kind, []).append(code)
+        if first is None:
+            first = (line, column)
+    if not kinds or first is None:
+        return
+    parts = []
+    for kind, codes in sorted(kinds.items()):
+        distinct = sorted(set(codes))[:4]
+        names = ", ".join(f"U+{c:04X} {unicodedata.name(chr(c), '')}".rstrip() for c in distinct)
+        parts.append(f"{len(codes)} {kind} ({names})")
+    hidden = ""
+    tags = [c for c in kinds.get("tag character", []) if 0xE0020 <= c <= 0xE007E]
+    if tags:
+        # Tag characters mirror ASCII: show what the invisible text says.
+        decoded = "".join(chr(c - 0xE0000) for c in tags[:80])
+        hidden = f"; hidden text reads {decoded!r}"
+    report.add(
+        R_HIDDEN_UNICODE,
+        Severity.HIGH,
+        f"chat template contains invisible characters: {'; '.join(parts)}{hidden} (first at column {first[1]})",
+        first[0],
+        "inspect the template with the code points shown; replace it with a clean one",
+    )
+
+
+def _walk(root: nodes.Node) -> Iterator[nodes.Node]:
+    stack = [root]
+    seen = 0
+    while stack:
+        node = stack.pop()
+        seen += 1
+        if seen > MAX_NODES:
+            return
+        yield node
+        stack.extend(reversed(list(node.iter_child_nodes())))
+
+
+class _AstChecks:
+    def __init__(self, tree: nodes.Template, report: _Report) -> None:
+        self.tree = tree
+        self.report = report
+        self.all_nodes = list(_walk(tree))
+        self.assigned = self._assigned_names()
+        self.tainted = self._taint()
+        self.literal_vars: dict[str, list[str]] = {}
+
+    def run(self) -> None:
+        from jinja2 import nodes
+
+        for node in self.all_nodes:
+            if isinstance(node, nodes.Getattr):
+                self._attribute(node, node.attr, node.node)
+            elif isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
+                if isinstance(node.arg.value, str):
+                    self._attribute(node, node.arg.value, node.node)
+            elif isinstance(node, nodes.Filter) and node.name == "attr":
+                self._attr_filter(node)
+            elif isinstance(node, nodes.Name) and node.ctx == "load":
+                self._name(node)
+            elif isinstance(node, nodes.Const) and isinstance(node.value, str):
+                self._constant(node)
+            elif isinstance(node, (nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends)):
+                self.report.add(
+                    R_LOADS_TEMPLATES,
+                    Severity.MEDIUM,
+                    f"chat template uses {type(node).__name__.lower()}: a chat template is self-contained",
+                    node.lineno,
+                    "replace it with the model publisher's original",
+                )
+            elif isinstance(node, nodes.Call):
+                self._call(node)
+            elif isinstance(node, (nodes.Mul, nodes.Pow)):
+                self._arithmetic(node)
+        self._injected_text()
+
+    # --- internals and sandbox escapes ------------------------------------------------------------------
+
+    def _attribute(self, node: nodes.Node, attr: str, target: nodes.Node) -> None:
+        from jinja2 import nodes
+
+        if attr.startswith("_") or attr in _INTERNAL_ATTRS:
+            self.report.add(
+                R_INTERNALS,
+                Severity.CRITICAL,
+                f"chat template accesses the Python internal attribute {attr!r}",
+                node.lineno,
+                "do not render this template anywhere; replace it with the model publisher's original",
+            )
+        elif isinstance(target, nodes.Name) and target.name in _GADGET_NAMES and target.name not in self.assigned:
+            self.report.add(
+                R_ESCAPE,
+                Severity.HIGH,
+                f"chat template reaches into the global {target.name!r} ({target.name}.{attr}), a known route "
+                "out of the Jinja sandbox",
+                node.lineno,
+                "replace it with the model publisher's original",
+            )
+
+    def _attr_filter(self, node: nodes.Filter) -> None:
+        from jinja2 import nodes
+
+        arg = node.args[0] if node.args else None
+        if isinstance(arg, nodes.Const) and isinstance(arg.value, str):
+            self._attribute(node, arg.value, node.node if node.node is not None else node)
+            return
+        self.report.add(
+            R_ESCAPE,
+            Severity.HIGH,
+            "chat template uses attr() with a computed attribute name",
+            node.lineno,
+            "replace it with the model publisher's original",
+        )
+
+    def _name(self, node: nodes.Name) -> None:
+        if node.name in _ESCAPE_NAMES and node.name not in self.assigned:
+            self.report.add(
+                R_ESCAPE,
+                Severity.HIGH,
+                f"chat template uses the global {node.name!r}, which has no place in a chat template",
+                node.lineno,
+                "replace it with the model publisher's original",
+            )
+
+    def _constant(self, node: nodes.Const) -> None:
+        match = _DUNDER_RE.search(node.value)
+        if match is not None:
+            self.report.add(
+                R_INTERNALS,
+                Severity.CRITICAL,
+                f"chat template carries the Python internal name {match.group(0)!r} in a string",
+                node.lineno,
+                "do not render this template anywhere; replace it with the model publisher's original",
+            )
+
+    def _call(self, node: nodes.Call) -> None:
+        from jinja2 import nodes
+
+        if isinstance(node.node, nodes.Name) and node.node.name == "range":
+            for arg in node.args:
+                if _big_int(arg):
+                    self._resources(node, "range() over more than 10,000 items")
+                    return
+
+    def _arithmetic(self, node: nodes.BinExpr) -> None:
+        from jinja2 import nodes
+
+        if isinstance(node, nodes.Pow) and isinstance(node.right, nodes.Const):
+            value = node.right.value
+            if isinstance(value, int) and value > 64:
+                self._resources(node, "a huge power")
+            return
+        if _big_int(node.left) or _big_int(node.right):
+            self._resources(node, "a repetition more than 10,000 times")
+
+    def _resources(self, node: nodes.Node, what: str) -> None:
+        self.report.add(
+            R_RESOURCES,
+            Severity.MEDIUM,
+            f"chat template builds {what}",
+            node.lineno,
+            "replace it with the model publisher's original",
+        )
+
+    # --- data flow: which variables carry the conversation ----------------------------------------------
+
+    def _assigned_names(self) -> set[str]:
+        from jinja2 import nodes
+
+        names = set()
+        for node in self.all_nodes:
+            if (isinstance(node, nodes.Name) and node.ctx in ("store", "param")) or isinstance(node, nodes.Macro):
+                names.add(node.name)
+        return names
+
+    def _taint(self) -> set[str]:
+        from jinja2 import nodes
+
+        tainted = set(REQUEST_INPUTS) | {"loop"}
+        flows: list[tuple[list[str], list[nodes.Node]]] = []
+        for node in self.all_nodes:
+            if isinstance(node, nodes.Assign):
+                flows.append((_target_names(node.target), [node.node]))
+            elif isinstance(node, nodes.AssignBlock):
+                flows.append((_target_names(node.target), list(node.body)))
+            elif isinstance(node, nodes.For):
+                flows.append((_target_names(node.target), [node.iter]))
+            elif isinstance(node, (nodes.Macro, nodes.CallBlock)):
+                # Macro parameters are whatever the caller passes: usually messages or tools.
+                tainted.update(arg.name for arg in node.args)
+        for _round in range(32):
+            before = len(tainted)
+            for targets, sources in flows:
+                if any(self._depends(source, tainted) for source in sources):
+                    tainted.update(targets)
+            if len(tainted) == before:
+                break
+        return tainted
+
+    def _depends(self, expr: nodes.Node, tainted: set[str] | None = None) -> bool:
+        from jinja2 import nodes
+
+        names = self.tainted if tainted is None else tainted
+        return any(isinstance(node, nodes.Name) and node.name in names for node in _walk(expr))
+
+    # --- fixed text reaching every prompt ----------------------------------------------------------------
+
+    def _injected_text(self) -> None:
+        from jinja2 import nodes
+
+        pieces: list[tuple[str, int]] = []
+        stack: list[tuple[nodes.Node, bool]] = [(self.tree, False)]
+        while stack:
+            node, conditioned = stack.pop()
+            if isinstance(node, nodes.If):
+                branch = conditioned or self._depends(node.test)
+                children: list[tuple[nodes.Node, bool]] = [(child, branch) for child in node.body]
+                else_conditioned = branch
+                for elif_node in node.elif_:
+                    else_conditioned = else_conditioned or self._depends(elif_node.test)
+                    children.append((elif_node, branch))
+                children.extend((child, else_conditioned) for child in node.else_)
+                stack.extend(reversed(children))
+            elif isinstance(node, nodes.For):
+                inner = conditioned or self._depends(node.iter)
+                stack.extend(reversed([(child, inner) for child in [*node.body, *node.else_]]))
+            elif isinstance(node, nodes.Assign) and isinstance(node.target, nodes.Name):
+                if not conditioned:
+                    self.literal_vars[node.target.name] = [text for text, _ in self._literals(node.node, False)]
+            elif isinstance(node, nodes.Output):
+                for child in node.nodes:
+                    if isinstance(child, nodes.TemplateData):
+                        if not conditioned:
+                            pieces.append((child.data, child.lineno))
+                    else:
+                        pieces.extend(self._literals(child, conditioned))
+            elif isinstance(node, nodes.Macro):
+                continue  # macro bodies emit only where they are called, with the caller's (message) data
+            else:
+                stack.extend(reversed([(child, conditioned) for child in node.iter_child_nodes()]))
+        text = " ".join(piece for piece, _ in pieces)
+        plain = _MARKUP_RE.sub(" ", text)
+        words = _WORD_RE.findall(plain)
+        directive = _DIRECTIVE_RE.search(plain)
+        if len(words) >= INJECTED_WORDS or (directive is not None and len(words) >= 2):
+            line = pieces[0][1] if pieces else None
+            shown = " ".join(plain.split())
+            if len(shown) > 200:
+                shown = shown[:197] + "..."
+            self.report.add(
+                R_INJECTED_TEXT,
+                Severity.MEDIUM,
+                f"chat template adds the same text to every prompt, whatever the conversation: {shown!r}",
+                line,
+                "read the injected text; if you did not expect it, replace the template",
+            )
+
+    def _literals(self, expr: nodes.Node, conditioned: bool) -> list[tuple[str, int]]:
+        """The fixed strings an output expression writes when ``conditioned`` is false (else none)."""
+        from jinja2 import nodes
+
+        found: list[tuple[str, int]] = []
+        stack: list[tuple[nodes.Node, bool]] = [(expr, conditioned)]
+        while stack:
+            node, cond = stack.pop()
+            if isinstance(node, nodes.Const):
+                if isinstance(node.value, str) and not cond:
+                    found.append((node.value, node.lineno))
+            elif isinstance(node, (nodes.Add, nodes.Concat)):
+                parts = [node.left, node.right] if isinstance(node, nodes.Add) else list(node.nodes)
+                stack.extend((part, cond) for part in reversed(parts))
+            elif isinstance(node, nodes.CondExpr):
+                inner = cond or self._depends(node.test)
+                stack.append((node.expr1, inner))
+                if node.expr2 is not None:
+                    stack.append((node.expr2, inner))
+            elif isinstance(node, nodes.Filter) and node.node is not None:
+                stack.append((node.node, cond))
+            elif isinstance(node, nodes.Name) and not cond and node.name in self.literal_vars:
+                found.extend((text, node.lineno) for text in self.literal_vars[node.name])
+        return found
+
+
+def _target_names(target: nodes.Node) -> list[str]:
+    from jinja2 import nodes
+
+    names = []
+    for node in _walk(target):
+        if isinstance(node, (nodes.Name, nodes.NSRef)):
+            names.append(node.name)
+    return names
+
+
+def _big_int(node: nodes.Node) -> bool:
+    from jinja2 import nodes
+
+    return (
+        isinstance(node, nodes.Const)
+        and isinstance(node.value, int)
+        and not isinstance(node.value, bool)
+        and node.value > HUGE_COUNT
+    )

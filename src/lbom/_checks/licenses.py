@@ -1,0 +1,63 @@
+"""License checks: a model without any license, and a model whose sources disagree about its license.
+
+The sources are every model file's own header (GGUF ``general.license``) and the model card's front matter
+(``license:`` in README.md). Two spellings of the same license (``Apache-2.0`` / ``apache-2.0``) agree; two
+different licenses are a finding, because nobody can tell which one applies.
+"""
+
+from __future__ import annotations
+
+import os
+
+from lbom.model import Finding, ModelArtifact, Severity
+
+R_NO_LICENSE = "LBOM-LIC-001"
+R_LICENSE_DIFFERS = "LBOM-LIC-002"
+
+
+def license_key(text: str) -> str:
+    """The comparison key of a declared license: case and surrounding space do not matter."""
+    return text.strip().lower()
+
+
+def license_sources(model: ModelArtifact) -> list[tuple[str, str]]:
+    """(where, declared license) for every place the model states a license, in a stable order."""
+    sources: list[tuple[str, str]] = []
+    for entry in model.files:
+        header = entry.header
+        if header is not None and header.license:
+            key = "general.license" if header.format == "gguf" else "license"
+            sources.append((f"{os.path.basename(entry.path)} {key}", header.license))
+    side = model.sidecars
+    if side is not None and side.license:
+        sources.append(("README.md license", side.license))
+    return sources
+
+
+def check(model: ModelArtifact) -> list[Finding]:
+    sources = license_sources(model)
+    if not sources and not model.license and not model.license_name:
+        return [
+            Finding(
+                R_NO_LICENSE,
+                Severity.LOW,
+                "no license: neither the model file nor its model card states one",
+                model.files[0].path if model.files else model.path,
+                "license",
+                "find the license on the model's source page and record it (model card `license:` or general.license)",
+            )
+        ]
+    distinct = {license_key(value) for _where, value in sources}
+    if len(distinct) <= 1:
+        return []
+    listed = "; ".join(f"{where}: {value!r}" for where, value in sources)
+    return [
+        Finding(
+            R_LICENSE_DIFFERS,
+            Severity.MEDIUM,
+            f"the license differs between sources: {listed}",
+            model.files[0].path if model.files else model.path,
+            "license",
+            "find out which license applies before you ship the model; fix the wrong one",
+        )
+    ]
