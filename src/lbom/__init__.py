@@ -11,7 +11,17 @@ Quick guide::
         print(model.name, model.format, model.quantization, model.parameter_count)
         for finding in model.findings:            # -> Finding(rule_id, severity, message, file, location, remedy)
             print(finding.severity.value, finding.message)
-    text = lbom.render(result, "json")            # any OutputFormat: json, table, spdx, hf-readme, ...
+    text = lbom.render(result, "json")            # any OutputFormat: json, table, spdx, hf-readme, sarif, ...
+
+Gating models in CI (every function returns frozen dataclasses; the CLI commands are thin clients)::
+
+    pinned = lbom.lock("models/")                 # -> Lock; pinned.to_toml() is the models.lock text
+    outcome = lbom.verify("models/", lock="models.lock")   # or sha256sums="SHA256SUMS"; -> VerifyResult
+    outcome.ok, outcome.lines()                   # which files changed / are missing / are new, fact changes
+    changes = lbom.diff("old.json", "new.json")   # documents or lock files -> DiffResult
+    policy = lbom.load_policy("policy.toml")      # strict: unknown keys raise UsageError
+    report = lbom.check("models/", policy)        # -> CheckResult; report.passed is the gate
+    lbom.rules()                                  # the findings catalog: every rule id with title and remedy
 
 ``lbom.scan(paths, hash=True, options=ScanOptions(...))`` never executes or loads model content and never
 writes next to scanned files. It raises :class:`lbom.errors.Error` subclasses only when an input cannot be
@@ -20,8 +30,14 @@ read at all; malformed content becomes findings.
 
 from __future__ import annotations
 
+from lbom._catalog import Rule
+from lbom._catalog import catalog as rules
+from lbom._diff import DiffResult, diff
 from lbom._formats.interface import DEFAULT_LIMITS, Limits
+from lbom._lock import Lock, LockedFile, LockedModel, lock, read_lock
+from lbom._policy import CheckResult, Policy, check, load_policy
 from lbom._render import OutputFormat, RenderOptions, render
+from lbom._verify import VerifyResult, verify
 from lbom.errors import Error
 from lbom.model import (
     BaseModelRef,
@@ -53,15 +69,22 @@ __all__ = [
     "DEFAULT_LIMITS",
     "BaseModelRef",
     "ChatTemplate",
+    "CheckResult",
+    "DiffResult",
     "Error",
     "FileDigest",
     "FileEntry",
     "Finding",
     "Limits",
+    "Lock",
+    "LockedFile",
+    "LockedModel",
     "ModelArtifact",
     "ModelHeader",
     "OutputFormat",
+    "Policy",
     "RenderOptions",
+    "Rule",
     "ScanOptions",
     "ScanResult",
     "Severity",
@@ -69,6 +92,14 @@ __all__ = [
     "SourceIdentity",
     "TensorInfo",
     "TensorTypeStat",
+    "VerifyResult",
+    "check",
+    "diff",
+    "load_policy",
+    "lock",
+    "read_lock",
     "render",
+    "rules",
     "scan",
+    "verify",
 ]

@@ -377,13 +377,6 @@ _RULES: tuple[Rule, ...] = (
         "The policy's [require] fields lists a fact this model does not have (e.g. sha256, license).",
         "Scan with hashing enabled, or add the missing fact to the model card.",
     ),
-    Rule(
-        "LBOM-POLICY-004",
-        "Finding at or above the policy threshold",
-        _H,
-        "A finding is at or above the policy's [findings] fail_on severity and is not ignored.",
-        "Fix the finding, or ignore its rule id in the policy with a reason.",
-    ),
 )
 
 RULES: dict[str, Rule] = {rule.rule_id: rule for rule in _RULES}

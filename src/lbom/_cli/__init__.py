@@ -27,9 +27,13 @@ EXIT_INTERNAL = 4
 
 # command name -> "module:attribute" under lbom._cli
 COMMANDS: dict[str, str] = {
+    "check": "check:check_command",
+    "diff": "diff:diff_command",
+    "lock": "lock:lock_command",
     "mcp": "mcp:mcp_command",
     "gui": "gui:gui_command",
     "scan": "scan:scan_command",
+    "verify": "verify:verify_command",
     "version": "version:version_command",
     "cache": "cache:cache_command",
 }

@@ -20,6 +20,7 @@ RENDERERS: dict[OutputFormat, str] = {
     OutputFormat.CYCLONEDX: "cyclonedx",
     OutputFormat.SPDX3: "spdx3",
     OutputFormat.SPDX_JSON: "spdx_json",
+    OutputFormat.SARIF: "sarif",
 }
 
 

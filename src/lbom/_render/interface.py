@@ -16,6 +16,7 @@ class OutputFormat(str, enum.Enum):
     CYCLONEDX = "cyclonedx"
     SPDX3 = "spdx3"
     SPDX_JSON = "spdx-json"
+    SARIF = "sarif"
 
 
 @dataclass(frozen=True)

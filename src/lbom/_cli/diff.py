@@ -1,0 +1,36 @@
+"""``l-bom diff``: what changed between two l-bom JSON documents or lock files."""
+
+from __future__ import annotations
+
+import click
+
+_FORMATS = ("table", "json", "markdown")
+
+
+@click.command("diff")
+@click.argument("old", type=click.Path(dir_okay=False, path_type=str))
+@click.argument("new", type=click.Path(dir_okay=False, path_type=str))
+@click.option(
+    "-f", "--format", "fmt", type=click.Choice(_FORMATS), default="table", show_default=True, help="Output format."
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=str),
+    help="Write to FILE (atomically) instead of stdout.",
+)
+def diff_command(old: str, new: str, fmt: str, output: str | None) -> None:
+    """Compare OLD and NEW (l-bom JSON documents or lock files, in any combination).
+
+    Lists added and removed models and, per model, changed facts (format, architecture, quantization, parameter
+    count, license), files and findings. Exits 0 when they are the same, 1 when anything differs (like diff(1)).
+    Use --format markdown for pull-request comments.
+    """
+    from lbom._cli import EXIT_GATE
+    from lbom._cli.output import write_output
+    from lbom._diff import diff, render_diff
+
+    result = diff(old, new)
+    write_output(render_diff(result, fmt), output)
+    if not result.identical:
+        click.get_current_context().exit(EXIT_GATE)

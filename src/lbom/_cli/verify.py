@@ -1,0 +1,77 @@
+"""``l-bom verify``: check that model files are what they claim to be.
+
+Modes (one per option):
+  --lock FILE        PATH is re-hashed and compared with a lock file written by ``l-bom lock``: changed, missing,
+                     new and renamed files and changed identity facts are listed (:func:`lbom.verify`).
+  --sha256sums FILE  PATH is compared with a ``sha256sum``-format list (:func:`lbom.verify`).
+Each mode is one small function below that returns whether everything matched; the command exits 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import click
+
+_FORMATS = ("text", "json")
+
+
+@click.command("verify")
+@click.argument("paths", nargs=-1, type=click.Path(exists=False, path_type=str))
+@click.option(
+    "-f", "--format", "fmt", type=click.Choice(_FORMATS), default="text", show_default=True, help="Output format."
+)
+@click.option(
+    "--lock", "lock_file", type=click.Path(dir_okay=False, path_type=str), help="Lock file to verify against."
+)
+@click.option(
+    "--sha256sums",
+    "sums_file",
+    type=click.Path(dir_okay=False, path_type=str),
+    help="SHA256SUMS file (sha256sum format) to verify against.",
+)
+def verify_command(paths: tuple[str, ...], fmt: str, lock_file: str | None, sums_file: str | None) -> None:
+    """Verify model files; exit 1 on any mismatch.
+
+    With --lock, PATH must match the lock exactly: every pinned file present with the same SHA-256 and size, no
+    new model files, the same identity facts. With --sha256sums, every listed file must match and no model file
+    may be unlisted.
+    """
+    from lbom._cli import EXIT_GATE
+    from lbom.errors import UsageError
+
+    if lock_file is not None and sums_file is not None:
+        raise UsageError("use either --lock or --sha256sums, not both")
+    if lock_file is not None:
+        ok = verify_lock_mode(paths, lock_file, None, fmt)
+    elif sums_file is not None:
+        ok = verify_lock_mode(paths, None, sums_file, fmt)
+    else:
+        raise UsageError("verify needs --lock FILE or --sha256sums FILE")
+    if not ok:
+        click.get_current_context().exit(EXIT_GATE)
+
+
+def verify_lock_mode(paths: tuple[str, ...], lock_file: str | None, sums_file: str | None, fmt: str) -> bool:
+    """--lock / --sha256sums: one PATH against a lock or a SHA256SUMS list. True when everything matched."""
+    import json
+
+    from lbom._render.terminal import escape_control
+    from lbom._verify import verify
+    from lbom.errors import UsageError
+
+    if len(paths) != 1:
+        raise UsageError("--lock and --sha256sums verify exactly one PATH (the folder or file that was locked)")
+    result = verify(paths[0], lock=lock_file, sha256sums=sums_file)
+    if fmt == "json":
+        click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+        return result.ok
+    for line in result.lines():
+        click.echo(escape_control(line))
+    against = lock_file if lock_file is not None else sums_file
+    if result.ok:
+        click.echo(f"OK: {result.files_checked} files match {escape_control(str(against))}")
+    else:
+        click.echo(
+            f"FAILED: {len(result.file_changes)} file and {len(result.fact_changes)} fact differences from "
+            f"{escape_control(str(against))} ({result.files_checked} files checked)"
+        )
+    return result.ok
