@@ -227,7 +227,13 @@ def known_formats() -> frozenset[str]:
 
 def _checked_values(table_name: str, values: tuple[str, ...], where: str) -> tuple[str, ...]:
     if table_name == "licenses":
-        return tuple(license_key(value) for value in values)
+        keys = []
+        for value in values:
+            key = license_key(value)
+            if key is None:
+                raise UsageError(f"{where}: {value!r} does not name a license")
+            keys.append(key)
+        return tuple(keys)
     formats = known_formats()
     for value in values:
         if value.lower() not in formats:
@@ -397,8 +403,11 @@ def _format_violations(model: ModelArtifact, rules: PolicyRules) -> list[Finding
 
 
 def _license_violations(model: ModelArtifact, rules: PolicyRules) -> list[Finding]:
-    declared = model.license or model.license_name
-    key = license_key(declared) if declared else None
+    from lbom._licenses import model_license
+
+    info = model_license(model)
+    declared = info.text if info is not None else None
+    key = info.ref.lower() if info is not None else None
     remedy = "get the license approved and add it to the policy's [licenses], or use another model"
     if key is not None and key in rules.licenses_deny:
         return [

@@ -1,8 +1,9 @@
 """License checks: a model without any license, and a model whose sources disagree about its license.
 
 The sources are every model file's own header (GGUF ``general.license``) and the model card's front matter
-(``license:`` in README.md). Two spellings of the same license (``Apache-2.0`` / ``apache-2.0``) agree; two
-different licenses are a finding, because nobody can tell which one applies.
+(``license:`` in README.md). Licenses are compared after :mod:`lbom._licenses` normalisation, so two spellings of
+the same license (``Apache-2.0`` / ``apache-2.0``) agree; two different licenses are a finding, because nobody can
+tell which one applies. Declarations that say nothing (``unknown``, ``NOASSERTION``) count as no license.
 """
 
 from __future__ import annotations
@@ -15,9 +16,13 @@ R_NO_LICENSE = "LBOM-LIC-001"
 R_LICENSE_DIFFERS = "LBOM-LIC-002"
 
 
-def license_key(text: str) -> str:
-    """The comparison key of a declared license: case and surrounding space do not matter."""
-    return text.strip().lower()
+def license_key(text: str | None) -> str | None:
+    """The comparison key of a declared license (its normalised SPDX id or LicenseRef, case-folded), or
+    ``None`` when the text declares nothing."""
+    from lbom._licenses import normalize_license
+
+    info = normalize_license(text)
+    return info.ref.lower() if info is not None else None
 
 
 def license_sources(model: ModelArtifact) -> list[tuple[str, str]]:
@@ -25,18 +30,20 @@ def license_sources(model: ModelArtifact) -> list[tuple[str, str]]:
     sources: list[tuple[str, str]] = []
     for entry in model.files:
         header = entry.header
-        if header is not None and header.license:
+        if header is not None and license_key(header.license) is not None:
+            assert header.license is not None
             key = "general.license" if header.format == "gguf" else "license"
             sources.append((f"{os.path.basename(entry.path)} {key}", header.license))
     side = model.sidecars
-    if side is not None and side.license:
+    if side is not None and license_key(side.license) is not None:
+        assert side.license is not None
         sources.append(("README.md license", side.license))
     return sources
 
 
 def check(model: ModelArtifact) -> list[Finding]:
     sources = license_sources(model)
-    if not sources and not model.license and not model.license_name:
+    if not sources and license_key(model.license) is None and license_key(model.license_name) is None:
         return [
             Finding(
                 R_NO_LICENSE,
