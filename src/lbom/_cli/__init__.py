@@ -94,7 +94,11 @@ def main(argv: list[str] | None = None) -> Any:
     args = sys.argv[1:] if argv is None else argv
     verbose = "-v" in args or "--verbose" in args
     try:
-        cli.main(args=args, prog_name="l-bom", standalone_mode=False)
+        # Without standalone mode, click returns (not raises) the code of ctx.exit(N): keep it, or gate
+        # failures (exit 1) would turn into success.
+        code = cli.main(args=args, prog_name="l-bom", standalone_mode=False)
+        if isinstance(code, int) and not isinstance(code, bool) and code != EXIT_OK:
+            return sys.exit(code)
     except click.exceptions.Exit as exc:
         return sys.exit(exc.exit_code)
     except click.exceptions.Abort:
