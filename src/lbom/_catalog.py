@@ -430,6 +430,79 @@ _RULES: tuple[Rule, ...] = (
         "The repository lists more model files than a remote scan reads; only the first were read.",
         "Scan a narrower path inside the repository.",
     ),
+    # --- reading and multi-file models --------------------------------------------------------------------
+    Rule(
+        "LBOM-READ-001",
+        "File changed while it was read",
+        _M,
+        "The file's size or modification time changed between reading its header and hashing it; the facts and "
+        "the digest may describe different contents.",
+        "Scan again when nothing is writing to the file (finished downloads, no copy in progress).",
+    ),
+    Rule(
+        "LBOM-SHARD-001",
+        "Unreadable shard index",
+        _H,
+        "The sharded model's index (model.safetensors.index.json) is not valid JSON, has no weight_map, or maps "
+        "a tensor to something that is not a file in the folder.",
+        "Re-download the index; loaders cannot assemble the model without it.",
+    ),
+    Rule(
+        "LBOM-SHARD-002",
+        "Shard missing",
+        _H,
+        "A shard listed in the index is missing or not a readable model file.",
+        "Download the missing shard (git lfs pull, or download the model again).",
+    ),
+    Rule(
+        "LBOM-SHARD-003",
+        "Shard not in the index",
+        _M,
+        "A file looks like a shard of the model but the index does not list it; loaders ignore it.",
+        "Remove the stray file, or re-download the index that lists it.",
+    ),
+    Rule(
+        "LBOM-SHARD-004",
+        "Tensor missing from its shard",
+        _H,
+        "The index maps a tensor to a shard that does not contain it.",
+        "The shards and the index do not match; re-download the model.",
+    ),
+    Rule(
+        "LBOM-SHARD-005",
+        "Tensor not in the index",
+        _M,
+        "A shard holds a tensor the index does not list; loaders following the index skip it.",
+        "Re-download the model; the index and the shards are from different exports.",
+    ),
+    Rule(
+        "LBOM-SHARD-006",
+        "Tensor in several shards",
+        _H,
+        "The same tensor appears in more than one shard; which copy loads depends on the loader.",
+        "Re-download the model; a shard may have been swapped.",
+    ),
+    Rule(
+        "LBOM-SHARD-007",
+        "Index total_size disagrees with the shards",
+        _M,
+        "The index's metadata.total_size differs from the bytes the shards' tensors take.",
+        "Re-download the model; the shards and the index do not match.",
+    ),
+    Rule(
+        "LBOM-SHARD-008",
+        "Split GGUF part missing",
+        _H,
+        "A part of a split GGUF (name-0000N-of-0000M.gguf) is missing.",
+        "Download every part; llama.cpp needs all of them.",
+    ),
+    Rule(
+        "LBOM-SHARD-009",
+        "Split GGUF numbering inconsistent",
+        _M,
+        "A split GGUF part's split.no/split.count/split.tensors.count disagree with its name or the other parts.",
+        "Re-download the parts; they may come from different splits.",
+    ),
     # --- sidecars -------------------------------------------------------------------------------------------
     Rule(
         "LBOM-SIDECAR-001",

@@ -49,7 +49,8 @@ def test_consistent_sharded_model_is_one_model(tmp_path: Path) -> None:
     assert all(f.sha256 and len(f.sha256) == 64 for f in model.files)
     assert model.sha256 is None
     assert model.metadata["shards.count"] == 2
-    assert model.findings == ()
+    # No structural findings; the fixture states no license, which the license check reports (LBOM-LIC-001).
+    assert [f.rule_id for f in model.findings] == ["LBOM-LIC-001"]
 
 
 def test_missing_shard(tmp_path: Path) -> None:
@@ -123,7 +124,7 @@ def test_pytorch_bin_index(tmp_path: Path) -> None:
     model = only_model(folder)
     assert model.format == "pytorch"
     assert model.parameter_count == 7
-    assert model.findings == ()
+    assert [f.rule_id for f in model.findings] == ["LBOM-LIC-001"]  # no license in the fixture; nothing else
 
 
 def test_split_gguf_is_one_model(tmp_path: Path) -> None:

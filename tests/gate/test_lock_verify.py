@@ -178,6 +178,7 @@ ALL = [
     "sharded/model-00003-of-00003.safetensors",
     "sharded/config.json",
     "sharded/README.md",
+    "sharded/model.safetensors.index.json",
 ]
 
 
