@@ -308,6 +308,65 @@ _RULES: tuple[Rule, ...] = (
         "The bytes after the header do not match the shape and dtype the header declares.",
         "The file is truncated or altered; re-export or re-download it.",
     ),
+    # --- ONNX reader ----------------------------------------------------------------------------------------
+    Rule(
+        "LBOM-ONNX-001",
+        "Malformed ONNX model",
+        _H,
+        "The file is not a well-formed ONNX ModelProto, or has neither an ir_version nor a graph.",
+        "The file is truncated, corrupted or not ONNX; re-export or re-download it.",
+    ),
+    Rule(
+        "LBOM-ONNX-002",
+        "ONNX external data escapes the model folder",
+        _H,
+        "An initializer's external data location is absolute or climbs out of the model's folder; a loader would "
+        "read that file into the model.",
+        "Do not load this model; external data must live next to it.",
+    ),
+    Rule(
+        "LBOM-ONNX-003",
+        "ONNX external data file missing",
+        _M,
+        "An initializer's external data file is not in the model's folder; the model cannot load.",
+        "Copy the external data files next to the model (they are part of it).",
+    ),
+    Rule(
+        "LBOM-ONNX-004",
+        "ONNX initializer cap reached",
+        _M,
+        "The graph has more initializers than the cap; the rest were not read.",
+        "Treat the unread part as unchecked.",
+    ),
+    Rule(
+        "LBOM-ONNX-005",
+        "ONNX custom operator domain",
+        _L,
+        "The graph uses operators from a custom domain, which need a runtime extension (native code) to load.",
+        "Install the extension only from a source you trust.",
+    ),
+    # --- Keras reader ---------------------------------------------------------------------------------------
+    Rule(
+        "LBOM-KERAS-001",
+        "Malformed Keras archive",
+        _M,
+        "The .keras archive lacks a readable config.json, or its JSON is malformed or too large.",
+        "Re-save the model with Keras 3.",
+    ),
+    Rule(
+        "LBOM-KERAS-002",
+        "Keras Lambda layer",
+        _H,
+        "A Lambda layer stores Python bytecode that loading with safe_mode=False runs.",
+        "Load with safe_mode=True (the default) or replace the Lambda with a registered layer.",
+    ),
+    Rule(
+        "LBOM-KERAS-003",
+        "Keras custom object",
+        _M,
+        "The model names a custom class; loading imports and runs its Python code.",
+        "Load only with code you trust for this object.",
+    ),
     # --- Git LFS pointers -----------------------------------------------------------------------------------
     Rule(
         "LBOM-LFS-001",

@@ -50,7 +50,7 @@ def test_layer_summary(tmp_path: Path) -> None:
     assert model.metadata["keras.layers"] == {"Dense": 2, "InputLayer": 1}
     assert model.metadata["keras.layer_count"] == 3
     assert model.metadata["keras.keras_version"] == "3.6.0"
-    assert model.findings == ()
+    assert [f.rule_id for f in model.findings] == ["LBOM-LIC-001"]  # the fixture states no license; nothing else
 
 
 def test_lambda_and_custom_objects_are_findings(tmp_path: Path) -> None:
