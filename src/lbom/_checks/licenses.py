@@ -41,7 +41,13 @@ def license_sources(model: ModelArtifact) -> list[tuple[str, str]]:
     return sources
 
 
+NOT_MODELS = frozenset({"git-lfs-pointer"})
+"""Formats that stand in for a model without being one: their license question belongs to the real file."""
+
+
 def check(model: ModelArtifact) -> list[Finding]:
+    if model.format in NOT_MODELS:
+        return []
     sources = license_sources(model)
     if not sources and license_key(model.license) is None and license_key(model.license_name) is None:
         return [
