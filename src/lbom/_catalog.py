@@ -577,6 +577,14 @@ _RULES: tuple[Rule, ...] = (
         "A fact (architecture, context length, vocabulary size) differs between the model file and a sidecar.",
         "The model file's value is reported; check which one is right.",
     ),
+    # --- GUI ----------------------------------------------------------------------------------------------
+    Rule(
+        "LBOM-GUI-001",
+        "Path outside the GUI's roots",
+        _M,
+        "A symlink under a scanned folder leads outside the folders the GUI was started with; it was skipped.",
+        "Start l-bom gui with the link's target folder as a PATH to scan it.",
+    ),
     # --- name/content checks --------------------------------------------------------------------------------
     Rule(
         "LBOM-NAME-001",
