@@ -24,6 +24,7 @@ from lbom._formats.constants import DTYPE_ITEM_BYTES
 from lbom._formats.gguf import R_QUANT_GUESSED
 from lbom._formats.hf_sidecar import _read_capped
 from lbom._formats.interface import FindingSink, Limits
+from lbom._formats.lfs_pointer import FORMAT as LFS_POINTER_FORMAT
 from lbom.model import FileDigest, FileEntry, Finding, JsonValue, ModelHeader, Severity, TensorTypeStat
 
 if TYPE_CHECKING:
@@ -101,10 +102,14 @@ def group_shards(
     return groups, rest
 
 
+def _is_pointer(read_file: ReadFile) -> bool:
+    return read_file.header is not None and read_file.header.format == LFS_POINTER_FORMAT
+
+
 def _entry(read_file: ReadFile) -> FileEntry:
     from lbom.scan import file_entry
 
-    return file_entry(read_file, role="shard")
+    return file_entry(read_file, role="pointer" if _is_pointer(read_file) else "shard")
 
 
 def _display(directory: str, read_files: list[ReadFile], name: str) -> tuple[str, str]:
@@ -171,9 +176,12 @@ def _index_group(
             parts.append(read_file)
     for part in parts:
         claimed.add(id(part))
-    _check_tensors(weight_map, parts, index_name, report)
-    _check_total_size(index_meta, parts, len(listed) == len([n for n in listed if n in by_name]), report)
-    header = _combined_header(parts, _primary(parts))
+    # Shards that are un-pulled LFS pointers carry their own finding; their tensors are simply unknown.
+    real = [p for p in parts if not _is_pointer(p)]
+    _check_tensors(weight_map, real, index_name, report)
+    complete = len(listed) == len([n for n in listed if n in by_name]) and len(real) == len(parts)
+    _check_total_size(index_meta, real, complete, report)
+    header = _combined_header(parts, _primary(real or parts))
     if header.name is None:
         header = dataclasses.replace(header, name=os.path.basename(os.path.abspath(directory)))
     metadata = dict(header.metadata)

@@ -164,3 +164,16 @@ def test_all_lists_unknown_files_but_not_the_index(tmp_path: Path) -> None:
     assert not quiet.findings
     listed = lbom.scan(str(folder), options=lbom.ScanOptions(list_unknown=True, hash=False))
     assert [f.file for f in listed.findings] == [str(folder / "notes.txt")]
+
+
+def test_unpulled_lfs_shards_stay_one_model_with_pointer_findings(tmp_path: Path) -> None:
+    folder = write_sharded_safetensors(tmp_path / "m", shards())
+    pointer = folder / "model-00002-of-00002.safetensors"
+    pointer.write_text(f"version https://git-lfs.github.com/spec/v1\noid sha256:{'ab' * 32}\nsize 4096\n")
+    model = only_model(folder)
+    assert model.format == "safetensors"
+    assert [f.role for f in model.files] == ["shard", "pointer", "index"]
+    assert model.parameter_count is None  # one shard's tensors are unknown
+    found = rules(model)
+    assert "LBOM-LFS-001" in found
+    assert not found.keys() & {_shards.R_TENSOR_MISSING, _shards.R_TOTAL_SIZE}

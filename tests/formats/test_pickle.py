@@ -100,3 +100,16 @@ def test_global_severity_grades() -> None:
     assert pickle_reader.global_severity("importlib.import_module", "importlib", "import_module") is Severity.CRITICAL
     assert pickle_reader.global_severity("numpy.dtype", "numpy", "dtype") is Severity.LOW
     assert pickle_reader.global_severity("mylib.Thing", "mylib", "Thing") is Severity.MEDIUM
+
+
+def test_tensor_subclass_via_rebuild_from_type_v2() -> None:
+    # {"w": _rebuild_from_type_v2(_rebuild_tensor_v2, MyTensor, (storage, 0, (2, 3), (3, 1), False, hooks), {})}
+    data = (
+        b"\x80\x02}X\x01\x00\x00\x00wctorch._tensor\n_rebuild_from_type_v2\n("
+        b"ctorch._utils\n_rebuild_tensor_v2\ncmylib\nMyTensor\n"
+        b"((X\x07\x00\x00\x00storagectorch\nHalfStorage\nX\x01\x00\x00\x000X\x03\x00\x00\x00cpuK\x06tQ"
+        b"K\x00K\x02K\x03\x86K\x03K\x01\x86\x89}t}tRs."
+    )
+    header = pickle_reader.read(BytesSource(data, "sub.pt"), DEFAULT_LIMITS)
+    assert [(t.name, t.type_name, t.shape) for t in header.tensors] == [("w", "F16", (2, 3))]
+    assert {f.rule_id for f in header.findings} == {pickle_reader.R_GLOBAL}  # mylib.MyTensor is not allowlisted

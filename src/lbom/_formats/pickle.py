@@ -558,6 +558,16 @@ class FoundTensor:
 
 def _as_tensor(value: Call, name: str) -> FoundTensor | None:
     func = value.func
+    # Tensor subclasses: _rebuild_from_type_v2(_rebuild_tensor_v2, cls, (storage, offset, size, ...), state).
+    if (
+        isinstance(func, Global)
+        and func.qualified == "torch._tensor._rebuild_from_type_v2"
+        and isinstance(value.args, tuple)
+        and len(value.args) >= 3
+        and isinstance(value.args[2], tuple)
+    ):
+        value = Call(value.args[0], value.args[2], value.offset)
+        func = value.func
     if not (isinstance(func, Global) and func.module == "torch._utils" and func.name in _REBUILD_TENSOR):
         return None
     args = value.args if isinstance(value.args, tuple) else ()
