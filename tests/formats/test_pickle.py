@@ -99,6 +99,8 @@ def test_global_severity_grades() -> None:
     assert pickle_reader.global_severity("builtins.getattr", "builtins", "getattr") is Severity.CRITICAL
     assert pickle_reader.global_severity("importlib.import_module", "importlib", "import_module") is Severity.CRITICAL
     assert pickle_reader.global_severity("numpy.dtype", "numpy", "dtype") is Severity.LOW
+    loader = pickle_reader.global_severity("torch.storage._load_from_bytes", "torch.storage", "_load_from_bytes")
+    assert loader is Severity.HIGH
     assert pickle_reader.global_severity("mylib.Thing", "mylib", "Thing") is Severity.MEDIUM
 
 

@@ -418,7 +418,13 @@ PICKLE_DATA_GLOBALS: frozenset[str] = frozenset(
        "datetime.date", "datetime.timedelta", "decimal.Decimal", "fractions.Fraction", "uuid.UUID",
        "numpy.dtype", "numpy.ndarray", "numpy.core.multiarray._reconstruct", "numpy.core.multiarray.scalar",
        "numpy._core.multiarray._reconstruct", "numpy._core.multiarray.scalar", "copy_reg._reconstructor",
-       "copyreg._reconstructor", "torch.storage._load_from_bytes"]
+       "copyreg._reconstructor"]
+)  # fmt: skip
+
+# Globals that load another pickle from bytes the file carries (which this walk does not see): high.
+PICKLE_NESTED_LOADERS: frozenset[str] = frozenset(
+    ["torch.storage._load_from_bytes", "torch.load", "torch.serialization.load",
+     "numpy.load", "numpy.lib.npyio.load", "pandas.read_pickle", "pandas.io.pickle.read_pickle"]
 )  # fmt: skip
 
 # torch storage class name -> dtype name (safetensors spelling). Source: torch/storage.py `_dtype_to_storage_type_map`.

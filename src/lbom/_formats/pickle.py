@@ -24,6 +24,7 @@ from lbom._formats.constants import (
     PICKLE_CRITICAL_BUILTINS,
     PICKLE_CRITICAL_MODULES,
     PICKLE_DATA_GLOBALS,
+    PICKLE_NESTED_LOADERS,
     TORCH_DTYPES,
     TORCH_SAFE_GLOBALS,
     TORCH_STORAGE_DTYPES,
@@ -475,6 +476,8 @@ def global_severity(qualified: str, module: str, name: str) -> Severity | None:
         or any(module.startswith(prefix + ".") for prefix in PICKLE_CRITICAL_MODULES)
     ):
         return Severity.CRITICAL
+    if qualified in PICKLE_NESTED_LOADERS:
+        return Severity.HIGH
     if qualified in PICKLE_DATA_GLOBALS:
         return Severity.LOW
     return Severity.MEDIUM
