@@ -735,3 +735,17 @@ def rule(rule_id: str) -> Rule | None:
 def catalog() -> tuple[Rule, ...]:
     """All rules, in catalog order (families grouped, ids ascending within a family)."""
     return _RULES
+
+
+def catalog_markdown() -> str:
+    """The catalog as a Markdown table (for docs: ``l-bom rules --format markdown``)."""
+
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|").replace("\n", " ")
+
+    lines = ["| Rule | Severity | Title | What it means | What to do |", "| --- | --- | --- | --- | --- |"]
+    lines += [
+        f"| `{r.rule_id}` | {r.severity.value} | {cell(r.title)} | {cell(r.description)} | {cell(r.remedy)} |"
+        for r in _RULES
+    ]
+    return "\n".join(lines) + "\n"

@@ -113,3 +113,14 @@ def test_scan_sarif_and_fail_on(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert run("scan", str(tmp_path), "--format", "sarif", "--fail-on", "critical") == 1
     document = json.loads(capsys.readouterr().out)
     assert any(r["ruleId"] == "LBOM-TPL-002" for r in document["runs"][0]["results"])
+
+
+def test_rules_command(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run("rules") == 0
+    assert "LBOM-TPL-002    critical Chat template reaches for Python internals" in capsys.readouterr().out
+    assert run("rules", "LBOM-LIC-002", "--format", "json") == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    assert (row["rule_id"], row["severity"]) == ("LBOM-LIC-002", "medium")
+    assert run("rules", "--format", "markdown") == 0
+    assert "| `LBOM-NAME-001` | medium |" in capsys.readouterr().out
+    assert run("rules", "LBOM-NOPE-001") == 2

@@ -31,6 +31,7 @@ COMMANDS: dict[str, str] = {
     "diff": "diff:diff_command",
     "lock": "lock:lock_command",
     "mcp": "mcp:mcp_command",
+    "rules": "rules:rules_command",
     "gui": "gui:gui_command",
     "scan": "scan:scan_command",
     "verify": "verify:verify_command",

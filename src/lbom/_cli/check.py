@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from lbom._cli.output import output_option
+
 if TYPE_CHECKING:
     from lbom._policy import CheckResult
 
@@ -24,12 +26,7 @@ _FORMATS = ("table", "json", "sarif")
 @click.option(
     "-f", "--format", "fmt", type=click.Choice(_FORMATS), default="table", show_default=True, help="Output format."
 )
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=str),
-    help="Write to FILE (atomically) instead of stdout.",
-)
+@output_option
 @click.option("--no-hash", is_flag=True, help="Skip SHA-256 hashing (a policy requiring sha256 then fails).")
 def check_command(paths: tuple[str, ...], policy_file: str, fmt: str, output: str | None, no_hash: bool) -> None:
     """Check the models under PATHS against a policy; exit 1 if any model violates it.

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from lbom._cli.output import output_option
+
 _FORMATS = ("table", "json", "markdown")
 
 
@@ -13,12 +15,7 @@ _FORMATS = ("table", "json", "markdown")
 @click.option(
     "-f", "--format", "fmt", type=click.Choice(_FORMATS), default="table", show_default=True, help="Output format."
 )
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=str),
-    help="Write to FILE (atomically) instead of stdout.",
-)
+@output_option
 def diff_command(old: str, new: str, fmt: str, output: str | None) -> None:
     """Compare OLD and NEW (l-bom JSON documents or lock files, in any combination).
 

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import click
 
+from lbom._cli.output import output_option
+
 
 @click.command("lock")
 @click.argument("path", type=click.Path(path_type=str))
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=str),
-    help="Write to FILE (atomically) instead of stdout.",
-)
+@output_option
 def lock_command(path: str, output: str | None) -> None:
     """Write a lock file for the models under PATH (a folder or one model file).
 

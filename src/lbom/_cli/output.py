@@ -6,6 +6,7 @@ import contextlib
 import os
 import sys
 import tempfile
+from typing import Any
 
 from lbom.errors import OutputError
 
@@ -28,3 +29,15 @@ def write_output(text: str, output: str | None) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise OutputError(output, exc.strerror or str(exc)) from exc
+
+
+def output_option(function: Any) -> Any:
+    """The ``-o/--output FILE`` option every document-writing command shares."""
+    import click
+
+    return click.option(
+        "-o",
+        "--output",
+        type=click.Path(dir_okay=False, path_type=str),
+        help="Write to FILE (atomically) instead of stdout.",
+    )(function)
