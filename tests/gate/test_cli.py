@@ -117,7 +117,7 @@ def test_scan_sarif_and_fail_on(tmp_path: Path, capsys: pytest.CaptureFixture[st
 
 def test_rules_command(capsys: pytest.CaptureFixture[str]) -> None:
     assert run("rules") == 0
-    assert "LBOM-TPL-002    critical Chat template reaches for Python internals" in capsys.readouterr().out
+    assert "LBOM-TPL-002     critical Chat template reaches for Python internals" in capsys.readouterr().out
     assert run("rules", "LBOM-LIC-002", "--format", "json") == 0
     (row,) = json.loads(capsys.readouterr().out)
     assert (row["rule_id"], row["severity"]) == ("LBOM-LIC-002", "medium")
