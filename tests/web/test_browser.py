@@ -188,3 +188,32 @@ def test_page_without_token_shows_how_to_get_in(browser: Any, start_gui: StartGu
     assert "access token" in banner.inner_text()
     assert page.locator("#entries li").count() == 0
     shot(page, "gui-no-token.png")
+
+
+def test_hostile_names_are_shown_as_text_with_their_findings(browser: Any, start_gui: StartGui, tmp_path: Path) -> None:
+    """A model whose name and license are HTML, in a truncated file: text on the page, findings with remedies."""
+    from tests.builders import write_gguf
+
+    root = tmp_path / "hostile"
+    root.mkdir()
+    model = write_gguf(
+        root / "evil.gguf",
+        extra={"general.name": '<img src=x onerror="window.__xss=1">Evil', "general.license": "<b>mit</b>"},
+    )
+    model.write_bytes(model.read_bytes()[:-64])  # truncated: the tensor data runs past the end
+    gui = start_gui([root])
+    page = new_page(browser)
+    page.goto(f"{gui.base}/?token={TOKEN}")
+    page.get_by_role("button", name=f"Scan {root}", exact=True).click()
+    page.locator("#cards .card").first.wait_for()
+    assert "high 1" in page.locator("#cards").inner_text()
+    page.locator("#models-body button.open").first.click()
+    page.locator("#detail").wait_for()
+    assert page.locator("#detail-title").inner_text() == '<img src=x onerror="window.__xss=1">Evil'
+    assert page.locator("#main img").count() == 0 and page.locator("#main b").count() == 0
+    assert page.evaluate("window.__xss") is None
+    findings = page.locator("#detail .findings li")
+    assert findings.count() == 1
+    assert "LBOM-GGUF-007" in findings.inner_text() and "re-download" in findings.locator(".remedy").inner_text()
+    shot(page, "gui-findings.png")
+    assert page.errors == []

@@ -133,15 +133,26 @@ async function browse(path) {
   $("scan-here").disabled = data.path === null;
   const list = $("entries");
   clear(list);
-  for (const entry of data.entries) list.append(entryRow(entry));
+  for (const entry of data.entries) list.append(entryRow(entry, data.path === null));
   const note = $("entries-note");
   note.hidden = !(data.truncated || data.entries.length === 0);
   note.textContent = data.truncated ? "Only the first entries are shown." : "This folder is empty.";
 }
 
-function entryRow(entry) {
+function baseName(path) {
+  const parts = path.split("/").filter(Boolean);
+  return parts.length ? parts[parts.length - 1] : path;
+}
+
+function entryRow(entry, isRoot) {
   const li = el("li");
-  if (entry.kind === "dir") {
+  if (entry.kind === "dir" && isRoot) {
+    // A served folder: its own name, with the full path underneath (the start of long paths is elided).
+    li.append(el("button", { type: "button", class: "name dir root", title: entry.path, "aria-label": entry.path,
+      onclick: () => browse(entry.path) }, baseName(entry.path), el("span", { class: "root-path" }, "\u200e" + entry.path)));
+    li.append(el("button", { type: "button", class: "scan", "aria-label": "Scan " + entry.path,
+      onclick: () => startScan([entry.path]) }, "Scan"));
+  } else if (entry.kind === "dir") {
     li.append(el("button", { type: "button", class: "name dir", title: entry.path, onclick: () => browse(entry.path) },
       entry.name));
     li.append(el("button", { type: "button", class: "scan", "aria-label": "Scan " + entry.name,
