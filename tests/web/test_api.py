@@ -397,6 +397,8 @@ def test_non_loopback_bind_needs_an_explicit_token() -> None:
         check_bind("192.168.1.5", None)
     with pytest.raises(UsageError, match="at least"):
         check_bind("0.0.0.0", "short")
+    with pytest.raises(UsageError, match="letters"):
+        check_bind("0.0.0.0", "x" * 16 + "; Path=/evil")
     check_bind("0.0.0.0", "x" * 16)
     check_bind("127.0.0.1", None)
     check_bind("::1", None)
@@ -428,3 +430,24 @@ def test_keep_alive_connection_survives_a_post(start_gui: StartGui, tree: dict[s
         assert second.status == 200 and "roots" in json.loads(second.read())
     finally:
         connection.close()
+
+
+def test_too_many_pending_scans_are_refused(
+    start_gui: StartGui, tree: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    release = threading.Event()
+    real_scan = web_jobs.scan
+
+    def held_scan(paths: list[str], options: lbom.ScanOptions) -> lbom.ScanResult:
+        release.wait(10)
+        return real_scan(paths, options=options)
+
+    monkeypatch.setattr(web_jobs, "scan", held_scan)
+    gui = start_gui([tree["root"]])
+    body = {"paths": [str(tree["root"] / "inside.gguf")], "hash": False}
+    ids = [gui.post("/api/scans", body).json()["id"] for _ in range(web_jobs.MAX_PENDING)]
+    refused = gui.post("/api/scans", body)
+    assert refused.status == 429 and "already queued" in refused.json()["error"]
+    release.set()
+    assert all(gui.wait(job_id)["state"] == "done" for job_id in ids)
+    assert gui.post("/api/scans", body).status == 202

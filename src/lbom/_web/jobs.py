@@ -17,6 +17,8 @@ from lbom.scan import ProgressEvent, ScanOptions, scan
 MAX_JOBS = 32
 """Finished jobs beyond this many are forgotten, oldest first."""
 MAX_RUNNING = 2
+MAX_PENDING = 8
+"""Scans queued or running at once; more are refused until one finishes."""
 R_OUTSIDE_ROOTS = "LBOM-GUI-001"
 
 
@@ -63,6 +65,10 @@ class ScanJob:
         }
 
 
+class TooBusy(Exception):
+    """Too many scans are queued or running."""
+
+
 class JobManager:
     """Starts scans on threads and keeps the recent ones. ``keep`` decides which files the GUI may show."""
 
@@ -75,6 +81,8 @@ class JobManager:
     def submit(self, paths: list[str], hash: bool) -> ScanJob:
         job = ScanJob(id=secrets.token_hex(8), paths=tuple(paths), hash=hash, created=time.time())
         with self._lock:
+            if sum(j.state in ("queued", "running") for j in self._jobs.values()) >= MAX_PENDING:
+                raise TooBusy(f"{MAX_PENDING} scans are already queued or running; wait or cancel one")
             self._prune()
             self._jobs[job.id] = job
         thread = threading.Thread(target=self._run, args=(job,), name=f"lbom-scan-{job.id}", daemon=True)

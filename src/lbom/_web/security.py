@@ -12,12 +12,15 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import os
+import re
 import secrets
 from dataclasses import dataclass
 
 from lbom.errors import UsageError
 
 MIN_TOKEN_LENGTH = 16
+_TOKEN_CHARACTERS = re.compile(r"^[A-Za-z0-9._~-]+$")
+"""URL- and cookie-safe, so the token survives the printed URL and the cookie unchanged."""
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
@@ -63,6 +66,8 @@ def check_bind(host: str, token: str | None) -> None:
         )
     if token is not None and len(token) < MIN_TOKEN_LENGTH:
         raise UsageError(f"--token must be at least {MIN_TOKEN_LENGTH} characters (use a random one)")
+    if token is not None and not _TOKEN_CHARACTERS.match(token):
+        raise UsageError("--token may only use letters, digits and . _ ~ - (it goes into a URL and a cookie)")
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from typing import Any
 
 from lbom._render import RENDERERS, OutputFormat, RenderOptions, render
 from lbom._render.json import model_document
-from lbom._web.jobs import JobManager, ScanJob
+from lbom._web.jobs import JobManager, ScanJob, TooBusy
 from lbom._web.security import Forbidden, HostPolicy, Roots, tokens_equal
 from lbom.errors import Error
 from lbom.model import JsonValue, ScanResult, Severity
@@ -390,7 +390,10 @@ class GuiHandler(http.server.BaseHTTPRequestHandler):
         if not isinstance(hash_files, bool):
             raise ApiError(HTTPStatus.BAD_REQUEST, "hash must be true or false")
         resolved = [self.server.config.roots.resolve(p) for p in paths]
-        return self.server.jobs.submit(resolved, hash_files)
+        try:
+            return self.server.jobs.submit(resolved, hash_files)
+        except TooBusy as exc:
+            raise ApiError(HTTPStatus.TOO_MANY_REQUESTS, str(exc)) from exc
 
     def _job(self, job_id: str) -> ScanJob:
         job = self.server.jobs.get(job_id)
