@@ -80,11 +80,11 @@ class Gui:
 
 
 @pytest.fixture
-def start_gui() -> Iterator[Callable[[list[Path]], Gui]]:
+def start_gui() -> Iterator[Callable[..., Gui]]:
     servers: list[GuiServer] = []
 
-    def start(roots: list[Path]) -> Gui:
-        server = make_server("127.0.0.1", 0, Roots([str(r) for r in roots]), TOKEN)
+    def start(roots: list[Path], labels: dict[str, str] | None = None) -> Gui:
+        server = make_server("127.0.0.1", 0, Roots([str(r) for r in roots]), TOKEN, labels)
         servers.append(server)
         threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
         return Gui(server, TOKEN)

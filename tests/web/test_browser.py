@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from lbom._web import gate
 from lbom._web import jobs as web_jobs
 from lbom._web.server import available_formats
 from tests.conftest import EXAMPLES, ROOT
@@ -216,4 +217,42 @@ def test_hostile_names_are_shown_as_text_with_their_findings(browser: Any, start
     assert findings.count() == 1
     assert "LBOM-GGUF-007" in findings.inner_text() and "re-download" in findings.locator(".remedy").inner_text()
     shot(page, "gui-findings.png")
+    assert page.errors == []
+
+
+@pytest.mark.skipif(not gate.available(), reason="this tree has no gate library (lbom._diff/_lock/_verify)")
+def test_lock_verify_and_compare_from_the_page(browser: Any, start_gui: StartGui, tmp_path: Path) -> None:
+    from tests.builders import write_gguf
+
+    root = tmp_path / "pinned"
+    root.mkdir()
+    write_gguf(root / "m.gguf", extra={"general.name": "Pinned"})
+    gui = start_gui([root])
+    page = new_page(browser)
+    page.goto(f"{gui.base}/?token={TOKEN}")
+    page.get_by_role("button", name=f"Scan {root}", exact=True).click()
+    page.locator("#gate").wait_for()
+    with page.expect_download() as info:
+        page.locator("#download-lock").click()
+    lock_path = tmp_path / "models.lock"
+    info.value.save_as(lock_path)
+    assert info.value.suggested_filename == "models.lock"
+    assert '"m.gguf"' in lock_path.read_text(encoding="utf-8")
+
+    page.locator("#lock-file").set_input_files(str(lock_path))
+    page.locator("#verify-run").click()
+    assert page.locator("#gate-verdict").inner_text() == "✓ No differences."
+
+    write_gguf(root / "m.gguf", extra={"general.name": "Pinned", "general.license": "mit"})  # the file changes
+    page.get_by_role("button", name=f"Scan {root}", exact=True).click()
+    page.wait_for_function("document.querySelectorAll('#scans li').length === 2")
+    page.locator("#diff-run:not([disabled])").wait_for()
+    page.locator("#lock-file").set_input_files(str(lock_path))
+    page.locator("#verify-run").click()
+    page.get_by_text("✗ Differences found.").wait_for()
+    assert "m.gguf" in page.locator("#gate-output pre").inner_text()
+    page.locator("#diff-run").click()
+    page.get_by_text("✗ Differences found.").wait_for()
+    assert "license" in page.locator("#gate-output pre").inner_text()
+    shot(page, "gui-compare.png")
     assert page.errors == []

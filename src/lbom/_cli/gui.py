@@ -21,7 +21,7 @@ def gui_command(paths: tuple[str, ...], host: str, port: int, no_open_browser: b
     browsed or scanned. The printed URL carries a random access token; keep it private.
     """
     from lbom._cli import warn
-    from lbom._web.roots import default_roots
+    from lbom._web.roots import default_roots, store_folders
     from lbom._web.security import Roots, check_bind, is_loopback, new_token
     from lbom._web.server import make_server
     from lbom.errors import UsageError
@@ -33,14 +33,15 @@ def gui_command(paths: tuple[str, ...], host: str, port: int, no_open_browser: b
     if not is_loopback(host):
         warn(f"warning: listening on {host}, reachable from other machines; anyone with the token can scan the folders")
     try:
-        server = make_server(host, port, roots, token if token is not None else new_token())
+        server = make_server(host, port, roots, token if token is not None else new_token(), store_folders())
     except OSError as exc:
         raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
     url_host = f"[{host}]" if ":" in host else host
     url = f"http://{url_host}:{server.port}/?token={server.config.token}"
     click.echo("l-bom GUI serving:")
+    labels = server.config.labels
     for root in roots.displays:
-        click.echo(f"  {root}")
+        click.echo(f"  {root}" + (f"  ({labels[root]})" if root in labels else ""))
     click.echo(f"Open: {url}")
     click.echo("Press Ctrl+C to stop.")
     if not no_open_browser:

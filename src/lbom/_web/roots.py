@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import os
 
 
-def store_folders() -> list[str]:
-    """Folders of the model stores found on this machine, when the stores feature is installed."""
-    try:
-        from lbom import stores  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        return []
-    find = getattr(stores, "discover_stores", None)
-    if find is None:
-        return []
-    folders = []
-    for store in find():
-        path = getattr(store, "path", None)
-        if isinstance(path, str) and os.path.isdir(path):
-            folders.append(path)
+def store_folders() -> dict[str, str]:
+    """Folder -> label (e.g. ``Hugging Face hub cache``) of every model store on this machine, when this l-bom
+    knows about stores (``lbom._stores``, looked up at run time)."""
+    if importlib.util.find_spec("lbom._stores") is None:
+        return {}
+    stores = importlib.import_module("lbom._stores")
+    folders: dict[str, str] = {}
+    for store in stores.existing_stores():
+        path: str = store.path
+        label: str = store.label
+        folders[os.path.abspath(path)] = label
     return folders
 
 

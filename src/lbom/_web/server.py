@@ -15,7 +15,8 @@ import os
 import socket
 import stat
 import urllib.parse
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.cookies import CookieError, SimpleCookie
 from importlib import resources
@@ -23,6 +24,7 @@ from typing import Any
 
 from lbom._render import RENDERERS, OutputFormat, RenderOptions, render
 from lbom._render.json import model_document
+from lbom._web import gate
 from lbom._web.jobs import JobManager, ScanJob, TooBusy
 from lbom._web.security import Forbidden, HostPolicy, Roots, tokens_equal
 from lbom.errors import Error
@@ -61,6 +63,8 @@ class AppConfig:
     roots: Roots
     token: str
     host_policy: HostPolicy
+    labels: Mapping[str, str] = field(default_factory=dict)
+    """Names for served folders that are model stores (folder -> e.g. ``Ollama models``)."""
 
 
 class ApiError(Exception):
@@ -111,12 +115,14 @@ class GuiServer(http.server.ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], roots: Roots, token: str) -> None:
+    def __init__(
+        self, address: tuple[str, int], roots: Roots, token: str, labels: Mapping[str, str] | None = None
+    ) -> None:
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
         super().__init__(address, GuiHandler)
         port = int(self.server_address[1])
-        self.config = AppConfig(roots=roots, token=token, host_policy=HostPolicy(address[0], port))
+        self.config = AppConfig(roots, token, HostPolicy(address[0], port), dict(labels or {}))
         self.jobs = JobManager(roots.contains_real)
 
     @property
@@ -320,6 +326,19 @@ class GuiHandler(http.server.BaseHTTPRequestHandler):
             self._json(HTTPStatus.OK, result_document(self._result(parts[1])))
         elif route == ("GET", "scans", "*", "export"):
             self._export(parts[1], query)
+        elif route == ("GET", "scans", "*", "lock") and gate.available():
+            text = gate.lock_text(self._result(parts[1]), self._single_root(parts[1]))
+            extra = {"Content-Disposition": 'attachment; filename="models.lock"'} if _one(query, "download") else {}
+            self._send(HTTPStatus.OK, text.encode("utf-8"), "text/plain; charset=utf-8", extra)
+        elif route == ("POST", "diff") and gate.available():
+            self._json(HTTPStatus.OK, self._diff(self._read_json_body()))
+        elif route == ("POST", "verify") and gate.available():
+            body = _object(self._read_json_body())
+            scan_id, lock = body.get("scan"), body.get("lock")
+            if not isinstance(lock, str):
+                raise ApiError(HTTPStatus.BAD_REQUEST, "lock must be the text of a lock file")
+            result = self._result(scan_id)
+            self._json(HTTPStatus.OK, gate.verify_against(lock, result, self._single_root(str(scan_id))))
         elif parts[:1] in (["info"], ["browse"], ["scans"]):
             raise ApiError(HTTPStatus.METHOD_NOT_ALLOWED, "method not allowed")
         else:
@@ -333,12 +352,35 @@ class GuiHandler(http.server.BaseHTTPRequestHandler):
             "roots": list(self.server.config.roots.displays),
             "formats": list(available_formats()),
             "max_body_bytes": MAX_BODY_BYTES,
+            "features": {"diff": gate.available(), "verify": gate.available(), "lock": gate.available()},
         }
+
+    def _single_root(self, job_id: str) -> str:
+        paths = self._job(job_id).paths
+        if len(paths) != 1:
+            raise ApiError(HTTPStatus.BAD_REQUEST, "lock and verify need a scan of one folder or file")
+        return paths[0]
+
+    def _diff(self, body: Any) -> dict[str, JsonValue]:
+        """Compare a scan (``new``) with an earlier scan (``old``) or an uploaded document (``old_text``)."""
+        body = _object(body)
+        new_id = body.get("new")
+        new = self._result(new_id)
+        old_id, old_text = body.get("old"), body.get("old_text")
+        if isinstance(old_text, str):
+            old_name = body.get("old_name")
+            name = old_name if isinstance(old_name, str) and old_name else "uploaded file"
+            return gate.diff_against(old_text, name[:200], new, f"scan {new_id}")
+        old = self._result(old_id)
+        return gate.diff_against(render(old, OutputFormat.JSON), f"scan {old_id}", new, f"scan {new_id}")
 
     def _browse(self, path: str | None) -> dict[str, JsonValue]:
         roots = self.server.config.roots
         if path is None or path == "":
-            entries: list[JsonValue] = [{"name": d, "path": d, "kind": "dir"} for d in roots.displays]
+            labels = self.server.config.labels
+            entries: list[JsonValue] = [
+                {"name": d, "path": d, "kind": "dir", "label": labels.get(d)} for d in roots.displays
+            ]
             return {"path": None, "parent": None, "entries": entries, "truncated": False}
         real = roots.resolve(path)
         if not os.path.isdir(real):
@@ -381,9 +423,7 @@ class GuiHandler(http.server.BaseHTTPRequestHandler):
         }
 
     def _start_scan(self, body: Any) -> ScanJob:
-        if not isinstance(body, dict):
-            raise ApiError(HTTPStatus.BAD_REQUEST, "body must be a JSON object")
-        paths = body.get("paths")
+        paths = _object(body).get("paths")
         if not isinstance(paths, list) or not paths or len(paths) > 64 or not all(isinstance(p, str) for p in paths):
             raise ApiError(HTTPStatus.BAD_REQUEST, "paths must be a list of 1 to 64 absolute paths")
         hash_files = body.get("hash", True)
@@ -425,10 +465,16 @@ class GuiHandler(http.server.BaseHTTPRequestHandler):
         self._send(HTTPStatus.OK, text.encode("utf-8"), content_type, extra)
 
 
+def _object(body: Any) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise ApiError(HTTPStatus.BAD_REQUEST, "body must be a JSON object")
+    return body
+
+
 def _one(query: dict[str, list[str]], name: str) -> str | None:
     values = query.get(name)
     return values[0] if values else None
 
 
-def make_server(host: str, port: int, roots: Roots, token: str) -> GuiServer:
-    return GuiServer((host, port), roots, token)
+def make_server(host: str, port: int, roots: Roots, token: str, labels: Mapping[str, str] | None = None) -> GuiServer:
+    return GuiServer((host, port), roots, token, labels)

@@ -149,7 +149,7 @@ function entryRow(entry, isRoot) {
   if (entry.kind === "dir" && isRoot) {
     // A served folder: its own name, with the full path underneath (the start of long paths is elided).
     li.append(el("button", { type: "button", class: "name dir root", title: entry.path, "aria-label": entry.path,
-      onclick: () => browse(entry.path) }, baseName(entry.path), el("span", { class: "root-path" }, "\u200e" + entry.path)));
+      onclick: () => browse(entry.path) }, entry.label || baseName(entry.path), el("span", { class: "root-path" }, "\u200e" + entry.path)));
     li.append(el("button", { type: "button", class: "scan", "aria-label": "Scan " + entry.path,
       onclick: () => startScan([entry.path]) }, "Scan"));
   } else if (entry.kind === "dir") {
@@ -588,17 +588,24 @@ function exportUrl(fmt, download) {
 function renderExports() {
   const list = $("export-list");
   clear(list);
+  const features = state.info.features || {};
+  if (features.lock && state.result.summary.hashed && state.result.summary.roots.length === 1) {
+    const lockUrl = (download) => "/api/scans/" + encodeURIComponent(state.jobId) + "/lock" + (download ? "?download=1" : "");
+    list.append(el("div", { class: "export" }, el("span", { class: "fmt" }, "lock"),
+      el("button", { type: "button", id: "download-lock", onclick: () => downloadUrl(lockUrl(true), "lock") }, "Download"),
+      el("button", { type: "button", id: "copy-lock", onclick: () => copyUrl(lockUrl(false), "lock") }, "Copy")));
+  }
   for (const fmt of state.info.formats) {
     list.append(el("div", { class: "export" }, el("span", { class: "fmt" }, fmt),
-      el("button", { type: "button", id: "download-" + fmt, onclick: () => downloadFormat(fmt) }, "Download"),
-      el("button", { type: "button", id: "copy-" + fmt, onclick: () => copyFormat(fmt) }, "Copy")));
+      el("button", { type: "button", id: "download-" + fmt, onclick: () => downloadUrl(exportUrl(fmt, true), fmt) }, "Download"),
+      el("button", { type: "button", id: "copy-" + fmt, onclick: () => copyUrl(exportUrl(fmt, false), fmt) }, "Copy")));
   }
 }
 
-async function downloadFormat(fmt) {
+async function downloadUrl(path, fmt) {
   const status = $("copy-status");
   try {
-    const response = await apiFetch(exportUrl(fmt, true));
+    const response = await apiFetch(path);
     const match = /filename="([^"]+)"/.exec(response.headers.get("Content-Disposition") || "");
     const url = URL.createObjectURL(await response.blob());
     const link = el("a", { href: url, download: match ? match[1] : "l-bom-export.txt", hidden: true });
@@ -612,10 +619,10 @@ async function downloadFormat(fmt) {
   }
 }
 
-async function copyFormat(fmt) {
+async function copyUrl(path, fmt) {
   const status = $("copy-status");
   try {
-    const text = await apiText(exportUrl(fmt, false));
+    const text = await apiText(path);
     if (navigator.clipboard && window.isSecureContext) await navigator.clipboard.writeText(text);
     else {
       const area = el("textarea", { "aria-hidden": "true" });
@@ -640,31 +647,37 @@ function renderGate() {
   if (section.hidden) return;
   const body = $("gate-body");
   clear(body);
-  const output = el("div", { id: "gate-output" });
+  const output = el("div", { id: "gate-output", "aria-live": "polite" });
+  const run = async (path, payload) => {
+    showGateOutput(output, { text: "Working…" });
+    try { showGateOutput(output, await api(path, { method: "POST", body: payload })); }
+    catch (err) { showGateOutput(output, { error: err.message }); }
+  };
   if (features.diff) {
     const done = (state.scans || []).filter((j) => j.state === "done" && j.id !== state.jobId);
     const select = el("select", { id: "diff-old", "aria-label": "Earlier scan to compare with" },
-      done.map((j) => el("option", { value: j.id }, new Date(j.created * 1000).toLocaleTimeString() + " · " + j.paths.join(", "))));
-    const button = el("button", { type: "button", id: "diff-run", disabled: done.length === 0, onclick: async () => {
-      try {
-        const data = await api("/api/diff", { method: "POST", body: { old: select.value, new: state.jobId } });
-        showGateOutput(output, data);
-      } catch (err) { showGateOutput(output, { error: err.message }); }
-    } }, "Compare");
-    body.append(el("div", { class: "gate-row" }, el("span", {}, "Compare this scan with"), select, button,
+      done.map((j) => el("option", { value: j.id },
+        new Date(j.created * 1000).toLocaleTimeString() + " · " + j.paths.join(", "))));
+    body.append(el("div", { class: "gate-row" }, el("span", {}, "Compare with the scan"), select,
+      el("button", { type: "button", id: "diff-run", disabled: done.length === 0,
+        onclick: () => run("/api/diff", { old: select.value, new: state.jobId }) }, "Compare"),
       done.length === 0 ? el("span", { class: "muted small" }, "(run another scan first)") : null));
+    const saved = el("input", { type: "file", id: "diff-file", accept: ".json,.lock,.toml,.txt",
+      "aria-label": "Saved l-bom JSON or lock file to compare with" });
+    body.append(el("div", { class: "gate-row" }, el("span", {}, "…or with a saved l-bom JSON or lock file"), saved,
+      el("button", { type: "button", id: "diff-file-run", onclick: async () => {
+        if (!saved.files.length) { showGateOutput(output, { error: "choose a file first" }); return; }
+        const file = saved.files[0];
+        await run("/api/diff", { old_text: await file.text(), old_name: file.name, new: state.jobId });
+      } }, "Compare")));
   }
   if (features.verify) {
-    const file = el("input", { type: "file", id: "lock-file", "aria-label": "Lock file" });
-    const button = el("button", { type: "button", id: "verify-run", onclick: async () => {
-      if (!file.files.length) { showGateOutput(output, { error: "choose a lock file first" }); return; }
-      const lock = await file.files[0].text();
-      try {
-        const data = await api("/api/verify", { method: "POST", body: { scan: state.jobId, lock } });
-        showGateOutput(output, data);
-      } catch (err) { showGateOutput(output, { error: err.message }); }
-    } }, "Verify");
-    body.append(el("div", { class: "gate-row" }, el("span", {}, "Verify against a lock file"), file, button));
+    const lock = el("input", { type: "file", id: "lock-file", accept: ".lock,.toml,.txt", "aria-label": "Lock file" });
+    body.append(el("div", { class: "gate-row" }, el("span", {}, "Verify against a lock file"), lock,
+      el("button", { type: "button", id: "verify-run", onclick: async () => {
+        if (!lock.files.length) { showGateOutput(output, { error: "choose a lock file first" }); return; }
+        await run("/api/verify", { scan: state.jobId, lock: await lock.files[0].text() });
+      } }, "Verify")));
   }
   body.append(output);
 }
@@ -672,7 +685,10 @@ function renderGate() {
 function showGateOutput(node, data) {
   clear(node);
   if (data.error) { node.append(el("p", { class: "bad" }, data.error)); return; }
-  if (typeof data.ok === "boolean") node.append(el("p", { class: data.ok ? "ok" : "bad" }, data.ok ? "Everything matches." : "Differences found."));
+  if (typeof data.ok === "boolean") {
+    node.append(el("p", { class: data.ok ? "ok" : "bad", id: "gate-verdict" },
+      data.ok ? "✓ No differences." : "✗ Differences found."));
+  }
   if (data.text) node.append(el("pre", { class: "out" }, data.text));
 }
 
