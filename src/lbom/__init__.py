@@ -26,6 +26,14 @@ Gating models in CI (every function returns frozen dataclasses; the CLI commands
 ``lbom.scan(paths, hash=True, options=ScanOptions(...))`` never executes or loads model content and never
 writes next to scanned files. It raises :class:`lbom.errors.Error` subclasses only when an input cannot be
 read at all; malformed content becomes findings.
+
+Model stores (Hugging Face hub cache, Ollama, LM Studio, llama.cpp cache)::
+
+    lbom.locate_stores()                          # where they are, honouring HF_HUB_CACHE, OLLAMA_MODELS, ...
+    lbom.list_stores()                            # -> StoreSummary: model counts and sizes
+    lbom.scan([s.path for s in lbom.locate_stores() if s.exists])   # files named after their store (source)
+    report = lbom.verify_store_blobs()            # hash content-addressed blobs, compare with their names
+    report.checked, report.matched, report.mismatched, report.skipped
 """
 
 from __future__ import annotations
@@ -37,6 +45,8 @@ from lbom._formats.interface import DEFAULT_LIMITS, Limits
 from lbom._lock import Lock, LockedFile, LockedModel, lock, read_lock
 from lbom._policy import CheckResult, Policy, check, load_policy
 from lbom._render import OutputFormat, RenderOptions, render
+from lbom._stores import StoreLocation, StoreSummary, list_stores, locate_stores
+from lbom._stores.verify import StoreVerifyReport, verify_store_blobs
 from lbom._verify import VerifyResult, verify
 from lbom.errors import Error
 from lbom.model import (
@@ -90,16 +100,22 @@ __all__ = [
     "Severity",
     "SidecarFacts",
     "SourceIdentity",
+    "StoreLocation",
+    "StoreSummary",
+    "StoreVerifyReport",
     "TensorInfo",
     "TensorTypeStat",
     "VerifyResult",
     "check",
     "diff",
+    "list_stores",
     "load_policy",
+    "locate_stores",
     "lock",
     "read_lock",
     "render",
     "rules",
     "scan",
     "verify",
+    "verify_store_blobs",
 ]

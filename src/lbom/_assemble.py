@@ -13,13 +13,26 @@ from typing import TYPE_CHECKING
 
 from lbom._checks import run_checks
 from lbom._formats.interface import DEFAULT_LIMITS, Limits
-from lbom.model import BaseModelRef, Finding, ModelArtifact, ModelHeader, Severity, SidecarFacts
+from lbom.model import (
+    BaseModelRef,
+    FileEntry,
+    Finding,
+    ModelArtifact,
+    ModelHeader,
+    Severity,
+    SidecarFacts,
+    SourceIdentity,
+)
 
 if TYPE_CHECKING:
     from lbom._shards import TextLoader
     from lbom.scan import ReadFile
 
 R_SIDECAR_DISAGREES = "LBOM-SIDECAR-002"
+_PART_OF_MODEL_ROLES = frozenset(
+    {"template", "params", "license", "system", "messages", "projector", "adapter", "config"}
+)
+"""Roles of files that come with a model's weights in a store (Ollama layers); see lbom._stores.ollama."""
 
 
 def assemble_models(
@@ -48,7 +61,8 @@ def assemble_models(
         assert header is not None
         entry = file_entry(read_file)
         side = sidecars.get(read_file.candidate.directory)
-        models.append(build_model(header, (entry,), side, read_file.candidate.display_path))
+        files = (entry, *read_file.extra_files)
+        models.append(build_model(header, files, side, read_file.candidate.display_path))
     return sorted(models, key=lambda m: m.path)
 
 
@@ -60,7 +74,6 @@ def build_model(
     extra_findings: tuple[Finding, ...] = (),
 ) -> ModelArtifact:
     """Merge a (possibly combined) header with sidecar facts into a model, and run the checks on it."""
-    from lbom.model import FileEntry
 
     entries = tuple(f for f in files if isinstance(f, FileEntry))
     findings: list[Finding] = list(header.findings) + list(extra_findings)
@@ -117,11 +130,17 @@ def build_model(
         chat_templates=header.chat_templates + side.chat_templates,
         metadata=header.metadata,
         sidecars=sidecars,
-        source=entries[0].source if len(entries) == 1 else None,
+        source=_model_source(entries),
         findings=(),
     )
     findings.extend(run_checks(model))
     return _with_findings(model, findings)
+
+
+def _model_source(entries: tuple[FileEntry, ...]) -> SourceIdentity | None:
+    """The model's source: its one weights file's, even when layers (template, license, ...) come with it."""
+    weights = [e for e in entries if e.role not in _PART_OF_MODEL_ROLES]
+    return weights[0].source if len(weights) == 1 else None
 
 
 def _with_findings(model: ModelArtifact, findings: list[Finding]) -> ModelArtifact:

@@ -207,6 +207,8 @@ class SourceIdentity:
     url: str | None = None
     expected_sha256: str | None = None
     """A digest the source vouches for (content-addressed blob name, hub LFS oid)."""
+    aliases: tuple[str, ...] = ()
+    """Other names the store gives the same content (more Ollama tags, other hub snapshots)."""
 
     def to_json(self) -> dict[str, JsonValue]:
         return {
@@ -219,6 +221,7 @@ class SourceIdentity:
             "purl": self.purl,
             "url": self.url,
             "expected_sha256": self.expected_sha256,
+            "aliases": list(self.aliases),
         }
 
 

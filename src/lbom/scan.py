@@ -200,6 +200,8 @@ class ReadFile:
     findings: tuple[Finding, ...] = ()
     bytes_fetched: int | None = None
     """Remote files only: bytes actually transferred."""
+    extra_files: tuple[FileEntry, ...] = ()
+    """Files that belong to this model without being read as one (Ollama template/params/license layers)."""
 
 
 def read_candidate(candidate: Candidate, options: ScanOptions) -> ReadFile:
@@ -243,7 +245,10 @@ def scan(
     elif not hash:
         options = ScanOptions(**{**options.__dict__, "hash": False})
     remote_paths = [p for p in path_list if _is_remote(p)]
-    found = discover([p for p in path_list if not _is_remote(p)])
+    from lbom._stores.plan import enrich, plan_store_scan
+
+    local_paths = [p for p in path_list if not _is_remote(p)]
+    found, store_plan = plan_store_scan(discover(local_paths), local_paths)
     findings = list(found.findings)
     single_file = len(path_list) == 1 and len(found.candidates) == 1 and not os.path.isdir(path_list[0])
     read_files: list[ReadFile] = []
@@ -284,6 +289,9 @@ def scan(
     local_models = assemble_models(read_files, sidecars, directories, options.limits)
     models = sorted(local_models + remote_models, key=lambda m: m.path)
     findings = _without_listed_model_files(findings, models)
+    read_files = enrich(read_files, store_plan, options)
+    sidecars = _sidecars_for(read_files, found.directories, options.limits)
+    models = assemble_models(read_files, sidecars)
     return ScanResult(
         models=tuple(models),
         roots=tuple(path_list),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from lbom._checks import chat_template, external_data, licenses, naming
+from lbom._checks import chat_template, content_address, external_data, licenses, naming
 from lbom.model import Finding, ModelArtifact
 
 CheckFunction = Callable[[ModelArtifact], list[Finding]]
@@ -18,6 +18,7 @@ CHECKS: tuple[CheckFunction, ...] = (
     naming.check,
     chat_template.check,
     licenses.check,
+    content_address.check,
 )
 
 

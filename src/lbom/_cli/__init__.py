@@ -34,6 +34,7 @@ COMMANDS: dict[str, str] = {
     "rules": "rules:rules_command",
     "gui": "gui:gui_command",
     "scan": "scan:scan_command",
+    "stores": "stores:stores_command",
     "verify": "verify:verify_command",
     "version": "version:version_command",
     "cache": "cache:cache_command",

@@ -120,7 +120,17 @@ def scan_command(
     from lbom.scan import R_NOT_MODEL, ScanOptions, scan
 
     if not paths:
-        raise UsageError("scan needs a PATH (a model file or a folder)")
+        from lbom._stores import existing_stores, locate_stores
+
+        stores = existing_stores()
+        if not stores:
+            looked = ", ".join(f"{s.label} ({s.path})" for s in locate_stores())
+            raise UsageError(
+                f"scan needs a PATH (a model file or a folder); no model store found (looked in: {looked})"
+            )
+        for store in stores:
+            warn(f"scanning {store.label}: {store.path}")
+        paths = tuple(store.path for store in stores)
     if full_hash and no_hash:
         raise UsageError("--hash and --no-hash contradict each other")
     if hf_app_port is not None and hf_sdk != "docker":

@@ -1,6 +1,8 @@
 """``l-bom verify``: check that model files are what they claim to be.
 
-Modes (one per option):
+Modes (one per option; the default needs no file):
+  (default)          every content-addressed blob in the model stores, or under PATHS, is hashed and compared
+                     with its name (:func:`lbom.verify_store_blobs`).
   --lock FILE        PATH is re-hashed and compared with a lock file written by ``l-bom lock``: changed, missing,
                      new and renamed files and changed identity facts are listed (:func:`lbom.verify`).
   --sha256sums FILE  PATH is compared with a ``sha256sum``-format list (:func:`lbom.verify`).
@@ -31,6 +33,8 @@ _FORMATS = ("text", "json")
 def verify_command(paths: tuple[str, ...], fmt: str, lock_file: str | None, sums_file: str | None) -> None:
     """Verify model files; exit 1 on any mismatch.
 
+    With no option, checks every content-addressed blob (Hugging Face hub cache blobs, Ollama blobs: their file
+    name is the digest of their content) in the model stores on this machine, or under PATHS.
     With --lock, PATH must match the lock exactly: every pinned file present with the same SHA-256 and size, no
     new model files, the same identity facts. With --sha256sums, every listed file must match and no model file
     may be unlisted.
@@ -45,7 +49,7 @@ def verify_command(paths: tuple[str, ...], fmt: str, lock_file: str | None, sums
     elif sums_file is not None:
         ok = verify_lock_mode(paths, None, sums_file, fmt)
     else:
-        raise UsageError("verify needs --lock FILE or --sha256sums FILE")
+        ok = verify_store_blobs_mode(paths, fmt)
     if not ok:
         click.get_current_context().exit(EXIT_GATE)
 
@@ -75,3 +79,42 @@ def verify_lock_mode(paths: tuple[str, ...], lock_file: str | None, sums_file: s
             f"{escape_control(str(against))} ({result.files_checked} files checked)"
         )
     return result.ok
+
+
+def verify_store_blobs_mode(paths: tuple[str, ...], fmt: str) -> bool:
+    """The default mode: content-addressed blobs in stores. Prints a summary; True when nothing mismatched."""
+    import json
+
+    from lbom._cli import warn
+    from lbom._render.terminal import escape_control
+    from lbom._stores import existing_stores, locate_stores
+    from lbom._stores.verify import MISMATCHED, SKIPPED, verify_store_blobs
+    from lbom.errors import UsageError
+
+    if not paths:
+        stores = existing_stores()
+        if not stores:
+            looked = ", ".join(f"{s.label} ({s.path})" for s in locate_stores())
+            raise UsageError(
+                f"no PATH given and no model store found (looked in: {looked}); "
+                "or verify a PATH with --lock FILE or --sha256sums FILE"
+            )
+        for store in stores:
+            warn(f"verifying {store.label}: {store.path}")
+    report = verify_store_blobs(list(paths) or None)
+    if fmt == "json":
+        click.echo(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
+        return report.ok
+    for blob in report.blobs:
+        if blob.status == MISMATCHED:
+            click.echo(
+                f"MISMATCH {escape_control(blob.path)}: content does not match its content address "
+                f"({blob.algorithm} {blob.actual}, named {blob.expected}): corrupted or tampered"
+            )
+        elif blob.status == SKIPPED:
+            warn(f"skipped: {blob.path}: {blob.reason}")
+    click.echo(
+        f"{report.checked} blobs checked: {report.matched} matched, {report.mismatched} mismatched, "
+        f"{report.skipped} skipped"
+    )
+    return report.ok

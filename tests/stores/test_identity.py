@@ -1,0 +1,156 @@
+"""Files in stores are named the way the store names them; shared blobs are read once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import lbom
+from lbom import _hashing
+from tests.stores.fake_stores import (
+    OLLAMA_LICENSE,
+    OLLAMA_PARAMS,
+    OLLAMA_SYSTEM,
+    OLLAMA_TEMPLATE,
+    add_hf_file,
+    add_ollama_model,
+    sha256,
+    tiny_gguf,
+)
+
+COMMIT_A = "a" * 40
+COMMIT_B = "b" * 40
+
+
+def test_hugging_face_identity(stores_env: dict[str, Path]) -> None:
+    data = tiny_gguf("m1")
+    add_hf_file(stores_env["hf"], "TheOrg/Tiny-GGUF", COMMIT_A, "q4/tiny.Q4_K_M.gguf", data)
+    add_hf_file(stores_env["hf"], "TheOrg/Tiny-GGUF", COMMIT_A, "config.json", b'{"model_type": "llama"}', lfs=False)
+    result = lbom.scan(str(stores_env["hf"]))
+    (model,) = result.models
+    source = model.source
+    assert source is not None
+    assert source.kind == "huggingface-cache"
+    assert (source.repo_id, source.revision, source.file_path, source.tag) == (
+        "TheOrg/Tiny-GGUF",
+        COMMIT_A,
+        "q4/tiny.Q4_K_M.gguf",
+        "main",
+    )
+    assert source.purl == f"pkg:huggingface/TheOrg/Tiny-GGUF@{COMMIT_A}#q4/tiny.Q4_K_M.gguf"
+    assert source.expected_sha256 == sha256(data) == model.sha256
+    assert model.path.endswith(f"snapshots/{COMMIT_A}/q4/tiny.Q4_K_M.gguf")
+    assert model.sidecars is None  # config.json is in the snapshot root, not next to the file
+    assert not [f for f in model.findings if f.severity >= lbom.Severity.HIGH]
+
+
+def test_path_inside_a_store_is_recognised(stores_env: dict[str, Path]) -> None:
+    link = add_hf_file(stores_env["hf"], "org/name", COMMIT_A, "model.gguf", tiny_gguf("m1"))
+    result = lbom.scan(str(link))
+    assert result.single_file
+    assert result.models[0].source is not None
+    assert result.models[0].source.repo_id == "org/name"
+
+
+def test_shared_blob_is_read_and_hashed_once(stores_env: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    data = tiny_gguf("shared")
+    add_hf_file(stores_env["hf"], "org/name", COMMIT_A, "model.gguf", data)
+    add_hf_file(stores_env["hf"], "org/name", COMMIT_B, "model.gguf", data, ref=None)
+    calls: list[str] = []
+    original = _hashing.digest_file
+
+    def counting(path: str, algorithms: tuple[str, ...] = ("sha256",)) -> tuple[lbom.FileDigest, ...]:
+        calls.append(path)
+        return original(path, algorithms)
+
+    monkeypatch.setattr(_hashing, "digest_file", counting)
+    result = lbom.scan(str(stores_env["hf"]))
+    (model,) = result.models
+    assert len(calls) == 1
+    assert model.source is not None
+    assert model.source.revision == COMMIT_A  # the revision a ref points at is preferred
+    assert model.source.aliases == (f"pkg:huggingface/org/name@{COMMIT_B}#model.gguf",)
+
+
+def test_ollama_model_with_layers(stores_env: dict[str, Path]) -> None:
+    root = stores_env["ollama"]
+    gguf = tiny_gguf("llama")
+    layers = {
+        OLLAMA_TEMPLATE: b"{{ .System }} {{ .Prompt }}",
+        OLLAMA_PARAMS: b'{"stop": ["<|eot_id|>"], "temperature": 0.6}',
+        OLLAMA_LICENSE: b"META LLAMA 3 COMMUNITY LICENSE AGREEMENT\n\nterms...",
+        OLLAMA_SYSTEM: b"You are a helpful assistant.",
+    }
+    add_ollama_model(root, "llama3", "8b", gguf, layers)
+    add_ollama_model(root, "llama3", "latest", gguf, layers)
+    result = lbom.scan(str(root))
+    (model,) = result.models
+    assert model.source is not None
+    assert (model.source.kind, model.source.repo_id, model.source.tag) == ("ollama", "llama3", "8b")
+    assert model.source.aliases == ("llama3:latest",)
+    assert model.source.expected_sha256 == sha256(gguf)
+    roles = sorted(f.role for f in model.files)
+    assert roles == ["config", "license", "params", "system", "template", "weights"]
+    assert all(f.sha256 == f.source.expected_sha256 for f in model.files if f.source)
+    assert model.license == "META LLAMA 3 COMMUNITY LICENSE AGREEMENT"
+    assert model.metadata["ollama.params"] == {"stop": ["<|eot_id|>"], "temperature": 0.6}
+    assert model.metadata["ollama.system"] == "You are a helpful assistant."
+    assert [t.source for t in model.chat_templates] == ["ollama:template"]
+    assert not model.findings
+
+
+def test_gguf_license_wins_over_license_layer(stores_env: dict[str, Path]) -> None:
+    root = stores_env["ollama"]
+    add_ollama_model(root, "m", "latest", tiny_gguf("m", license_id="apache-2.0"), {OLLAMA_LICENSE: b"Other"})
+    (model,) = lbom.scan(str(root)).models
+    assert model.license == "apache-2.0"
+
+
+def test_ollama_namespaced_and_other_registry_names(stores_env: dict[str, Path]) -> None:
+    root = stores_env["ollama"]
+    add_ollama_model(root, "tiny", "q4", tiny_gguf("a"), namespace="someone")
+    add_ollama_model(root, "repo-gguf", "Q8_0", tiny_gguf("b"), namespace="org", registry="hf.co")
+    names = sorted(f"{m.source.repo_id}:{m.source.tag}" for m in lbom.scan(str(root)).models if m.source)
+    assert names == ["hf.co/org/repo-gguf:Q8_0", "someone/tiny:q4"]
+
+
+def test_scanning_one_manifest_folder_scans_that_model(stores_env: dict[str, Path]) -> None:
+    root = stores_env["ollama"]
+    manifest = add_ollama_model(root, "one", "latest", tiny_gguf("one"))
+    add_ollama_model(root, "two", "latest", tiny_gguf("two"))
+    result = lbom.scan(str(manifest.parent))
+    assert [m.source.repo_id for m in result.models if m.source] == ["one"]
+
+
+def test_lmstudio_identity(stores_env: dict[str, Path]) -> None:
+    folder = stores_env["lmstudio"] / "lmstudio-community" / "Tiny-GGUF"
+    folder.mkdir(parents=True)
+    (folder / "tiny-Q4_K_M.gguf").write_bytes(tiny_gguf("t"))
+    (model,) = lbom.scan(str(stores_env["lmstudio"])).models
+    assert model.source is not None
+    assert (model.source.kind, model.source.repo_id, model.source.file_path) == (
+        "lmstudio",
+        "lmstudio-community/Tiny-GGUF",
+        "tiny-Q4_K_M.gguf",
+    )
+
+
+def test_llama_cpp_flat_cache_identity(stores_env: dict[str, Path]) -> None:
+    cache = stores_env["llama"]
+    cache.mkdir()
+    (cache / "ggml-org_Tiny-GGUF_tiny-Q8_0.gguf").write_bytes(tiny_gguf("t"))
+    (cache / "manifest=ggml-org=Tiny-GGUF=Q8_0.json").write_text("{}")
+    (cache / "unknown.gguf").write_bytes(tiny_gguf("u"))
+    models = {m.source.file_path: m.source for m in lbom.scan(str(cache)).models if m.source}
+    assert models["tiny-Q8_0.gguf"].repo_id == "ggml-org/Tiny-GGUF"
+    assert models["tiny-Q8_0.gguf"].tag == "Q8_0"
+    assert models["unknown.gguf"].repo_id is None
+    assert models["unknown.gguf"].kind == "llama.cpp"
+
+
+def test_plain_folder_has_no_store_identity(tmp_path: Path, stores_env: dict[str, Path]) -> None:
+    (tmp_path / "plain").mkdir()
+    (tmp_path / "plain" / "m.gguf").write_bytes(tiny_gguf("m"))
+    (model,) = lbom.scan(str(tmp_path / "plain")).models
+    assert model.source is None
