@@ -244,9 +244,9 @@ def scan(
         options = ScanOptions(hash=hash)
     elif not hash:
         options = ScanOptions(**{**options.__dict__, "hash": False})
-    remote_paths = [p for p in path_list if _is_remote(p)]
     from lbom._stores.plan import enrich, plan_store_scan
 
+    remote_paths = [p for p in path_list if _is_remote(p)]
     local_paths = [p for p in path_list if not _is_remote(p)]
     found, store_plan = plan_store_scan(discover(local_paths), local_paths)
     findings = list(found.findings)
@@ -283,15 +283,13 @@ def scan(
                 )
             continue
         read_files.append(read_file)
+    read_files = enrich(read_files, store_plan, options)
     sidecars = _sidecars_for(read_files, found.directories, options.limits)
     # Multi-file models are grouped only when folders were scanned: a single shard stays a single file.
     directories = None if single_file else found.directories
     local_models = assemble_models(read_files, sidecars, directories, options.limits)
     models = sorted(local_models + remote_models, key=lambda m: m.path)
     findings = _without_listed_model_files(findings, models)
-    read_files = enrich(read_files, store_plan, options)
-    sidecars = _sidecars_for(read_files, found.directories, options.limits)
-    models = assemble_models(read_files, sidecars)
     return ScanResult(
         models=tuple(models),
         roots=tuple(path_list),

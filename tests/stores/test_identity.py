@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -60,9 +61,9 @@ def test_shared_blob_is_read_and_hashed_once(stores_env: dict[str, Path], monkey
     calls: list[str] = []
     original = _hashing.digest_file
 
-    def counting(path: str, algorithms: tuple[str, ...] = ("sha256",)) -> tuple[lbom.FileDigest, ...]:
+    def counting(path: str, *args: Any, **kwargs: Any) -> tuple[lbom.FileDigest, ...]:
         calls.append(path)
-        return original(path, algorithms)
+        return original(path, *args, **kwargs)
 
     monkeypatch.setattr(_hashing, "digest_file", counting)
     result = lbom.scan(str(stores_env["hf"]))
