@@ -221,7 +221,8 @@ class SourceIdentity:
             "purl": self.purl,
             "url": self.url,
             "expected_sha256": self.expected_sha256,
-            "aliases": list(self.aliases),
+            # Only store discovery sets aliases; leaving the key out otherwise keeps other documents unchanged.
+            **({"aliases": list(self.aliases)} if self.aliases else {}),
         }
 
 
