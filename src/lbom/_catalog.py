@@ -699,6 +699,59 @@ _RULES: tuple[Rule, ...] = (
         "The model file, its sidecars and its model card state different licenses.",
         "Find out which license applies before you ship the model; fix the wrong one.",
     ),
+    # --- model stores (Hugging Face cache, Ollama, LM Studio, llama.cpp) --------------------------------------
+    Rule(
+        "LBOM-STORE-001",
+        "Content does not match its content address",
+        _C,
+        "A Hugging Face LFS blob or an Ollama blob is named by the SHA-256 of its content, and the file l-bom "
+        "hashed has a different SHA-256: it was corrupted or tampered with.",
+        "Do not use the file; delete the blob and download the model again from its source.",
+    ),
+    Rule(
+        "LBOM-STORE-002",
+        "Half-downloaded blob",
+        _L,
+        "A blob in a store is an unfinished download (Hugging Face `*.incomplete`, Ollama `sha256-*-partial*`); "
+        "it was not scanned.",
+        "Finish or restart the download; remove the partial file if the download was abandoned.",
+    ),
+    Rule(
+        "LBOM-STORE-003",
+        "Unreadable Ollama manifest",
+        _M,
+        "An Ollama manifest is not JSON, has no valid layers, is too large or is not where manifests live; the "
+        "model it describes could not be named.",
+        "Re-pull the model with `ollama pull`, or remove the broken manifest.",
+    ),
+    Rule(
+        "LBOM-STORE-004",
+        "Manifest points at a missing blob",
+        _M,
+        "An Ollama manifest lists a layer whose blob is not in the store.",
+        "Re-pull the model with `ollama pull`.",
+    ),
+    Rule(
+        "LBOM-STORE-005",
+        "Blob size differs from its manifest",
+        _H,
+        "An Ollama blob's size is not the size its manifest records: it is truncated or was replaced.",
+        "Re-pull the model with `ollama pull`.",
+    ),
+    Rule(
+        "LBOM-STORE-006",
+        "Store layer truncated",
+        _L,
+        "An Ollama template, params, license or system layer is larger than l-bom reads; only its start was used.",
+        "Check the layer by hand; such layers are normally a few KiB.",
+    ),
+    Rule(
+        "LBOM-STORE-007",
+        "Unreadable store folder",
+        _M,
+        "A folder inside a model store could not be listed; the rest of the store was scanned.",
+        "Check the folder's permissions.",
+    ),
     # --- policy (l-bom check) -------------------------------------------------------------------------------
     Rule(
         "LBOM-POLICY-001",
