@@ -97,7 +97,10 @@ def test_ollama_model_with_layers(stores_env: dict[str, Path]) -> None:
     assert model.license == "META LLAMA 3 COMMUNITY LICENSE AGREEMENT"
     assert model.metadata["ollama.params"] == {"stop": ["<|eot_id|>"], "temperature": 0.6}
     assert model.metadata["ollama.system"] == "You are a helpful assistant."
-    assert [t.source for t in model.chat_templates] == ["ollama:template"]
+    template = model.metadata["ollama.template"]
+    assert isinstance(template, dict)
+    assert (template["language"], template["text"]) == ("go-template", "{{ .System }} {{ .Prompt }}")
+    assert model.chat_templates == ()  # Go templates are not Jinja chat templates
     assert not model.findings
 
 

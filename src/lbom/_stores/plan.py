@@ -30,7 +30,7 @@ from lbom._stores import (
     ollama,
     store_containing,
 )
-from lbom.model import ChatTemplate, FileDigest, FileEntry, Finding, JsonValue, Severity, SourceIdentity
+from lbom.model import FileDigest, FileEntry, Finding, JsonValue, Severity, SourceIdentity
 
 if TYPE_CHECKING:
     from lbom.scan import Candidate, ReadFile, ScanOptions, _Discovery
@@ -39,6 +39,9 @@ R_PARTIAL_BLOB = "LBOM-STORE-002"
 R_LAYER_TRUNCATED = "LBOM-STORE-006"
 LAYER_TEXT_MAX_BYTES = 1024 * 1024
 """Template, params, license and system layers are text of a few KiB; read at most this much of each."""
+
+TEMPLATE_TEXT_KEPT = 16384
+"""Characters of an Ollama template kept in the metadata (real ones are a few KiB; the digest covers it all)."""
 
 _OLLAMA_BLOB = re.compile(r"^sha256[-:][0-9a-f]{64}$")
 
@@ -301,7 +304,6 @@ def _with_layers(
     files: list[FileEntry] = []
     findings: list[Finding] = []
     license_text: str | None = None
-    templates: list[ChatTemplate] = []
     metadata: dict[str, JsonValue] = {"ollama.name": manifest.full_name}
     for layer in layers:
         try:
@@ -342,7 +344,7 @@ def _with_layers(
             if text is None:
                 continue
             if layer.role == "template":
-                templates.append(ChatTemplate(name="ollama", source="ollama:template", text=text))
+                metadata["ollama.template"] = _go_template(text)
             elif layer.role == "system":
                 metadata["ollama.system"] = text
             elif layer.role == "license":
@@ -350,7 +352,6 @@ def _with_layers(
             else:
                 metadata[f"ollama.{layer.role}"] = _json_or_text(text)
     changes: dict[str, object] = {
-        "chat_templates": header.chat_templates + tuple(templates),
         "metadata": {**header.metadata, **metadata},
         "findings": header.findings + tuple(findings),
     }
@@ -380,6 +381,18 @@ def _layer_text(layer: ollama.Layer, findings: list[Finding]) -> str | None:
         )
         raw = raw[:LAYER_TEXT_MAX_BYTES]
     return raw.decode("utf-8", "replace")
+
+
+def _go_template(text: str) -> JsonValue:
+    """Ollama templates are Go ``text/template``, not Jinja: kept as metadata, not as a (Jinja) chat template."""
+    import hashlib
+
+    return {
+        "language": "go-template",
+        "sha256": hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest(),
+        "length": len(text),
+        "text": text[:TEMPLATE_TEXT_KEPT],
+    }
 
 
 def _json_or_text(text: str) -> JsonValue:
