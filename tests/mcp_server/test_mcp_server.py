@@ -14,6 +14,7 @@ import anyio
 import pytest
 from mcp import Client, StdioServerParameters
 
+import lbom
 from tests.conftest import EXAMPLES
 
 GGUF = EXAMPLES / "tinyllama-q4_k_m.gguf"
@@ -32,7 +33,14 @@ def tree(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     (root / "escape.gguf").symlink_to(outside / "secret.gguf")
     (root / "linked-dir").mkdir()
     (root / "linked-dir" / "escape.gguf").symlink_to(outside / "secret.gguf")
-    return {"root": root, "outside": outside}
+    (root / "tiny-mistral.lock").write_text(lbom.lock(root / "tiny-mistral").to_toml())
+    shutil.copytree(EXAMPLES / "tiny-mistral", root / "tampered")
+    (root / "tampered.lock").write_text(lbom.lock(root / "tampered").to_toml())
+    with open(root / "tampered" / "model.safetensors", "r+b") as handle:
+        handle.seek(-1, os.SEEK_END)
+        handle.write(b"\x01")  # one weight byte changed: same size, same header, different digest
+    (base / "policy.toml").write_text('[formats]\nallow = ["gguf"]\n')
+    return {"root": root, "outside": outside, "policy": base / "policy.toml"}
 
 
 def run_client(args: list[str], body: Callable[[Client], Awaitable[None]], cwd: Path | None = None) -> None:
@@ -48,7 +56,13 @@ def run_client(args: list[str], body: Callable[[Client], Awaitable[None]], cwd: 
             async with Client(params, mode="legacy") as client:
                 await body(client)
 
-    anyio.run(main)
+    try:
+        anyio.run(main)
+    except Exception as group:  # the SDK's task groups wrap a failing assertion in groups: show it plainly
+        leaf: BaseException = group
+        while getattr(leaf, "exceptions", None):
+            leaf = leaf.exceptions[0]  # type: ignore[attr-defined]
+        raise leaf from None
 
 
 def structured(result: Any) -> dict[str, Any]:
@@ -77,7 +91,7 @@ def test_tools_calls_and_refusals(tree: dict[str, Path]) -> None:
 async def check_listing(client: Client) -> None:
     listed = await client.list_tools()
     tools = {tool.name: tool for tool in listed.tools}
-    assert set(tools) == {"scan_model", "verify_model", "list_models"}
+    assert set(tools) == {"scan_model", "verify_model", "check_model", "list_models"}
     scan = tools["scan_model"]
     assert scan.input_schema["required"] == ["path"]
     assert scan.input_schema["additionalProperties"] is False
@@ -105,8 +119,20 @@ async def check_calls(client: Client, tree: dict[str, Path]) -> None:
 
     listed = structured(await client.call_tool("list_models", {}))
     assert listed["roots"] == [str(tree["root"].resolve())]
-    assert sorted(m["format"] for m in listed["models"]) == ["gguf", "safetensors"]
+    assert sorted(m["format"] for m in listed["models"]) == ["gguf", "safetensors", "safetensors"]
     assert listed["truncated"] is False
+
+    locked = structured(await client.call_tool("verify_model", {"path": "tiny-mistral", "lock": "tiny-mistral.lock"}))
+    assert locked["match"] is True and locked["method"] == "lock" and locked["details"] == []
+    tampered = structured(await client.call_tool("verify_model", {"path": "tampered", "lock": "tampered.lock"}))
+    assert tampered["match"] is False
+    assert [(d["kind"], d["path"]) for d in tampered["details"]] == [("changed", "model.safetensors")]
+
+    policy = '[formats]\nallow = ["gguf"]\n'
+    denied = structured(await client.call_tool("check_model", {"path": "tiny-mistral", "policy": policy}))
+    assert denied["passed"] is False and [v["rule_id"] for v in denied["violations"]] == ["LBOM-POLICY-001"]
+    allowed = structured(await client.call_tool("check_model", {"path": "tiny.gguf", "policy": policy}))
+    assert allowed["passed"] is True and allowed["models_checked"] == 1
 
 
 async def check_refusals(client: Client, tree: dict[str, Path]) -> None:
@@ -126,6 +152,14 @@ async def check_refusals(client: Client, tree: dict[str, Path]) -> None:
     assert "no such file" in error_text(missing)
     unknown = await client.call_tool("load_model", {"path": "tiny.gguf"})
     assert unknown.is_error
+    both = await client.call_tool("verify_model", {"path": "tiny.gguf", "sha256": "0" * 64, "lock": "x.lock"})
+    assert "exactly one of" in error_text(both)
+    lock_outside = await client.call_tool("verify_model", {"path": "tiny.gguf", "lock": str(tree["policy"])})
+    assert "outside the allowed roots" in error_text(lock_outside)
+    typo = await client.call_tool("check_model", {"path": "tiny.gguf", "policy": "[format]\nallow = []"})
+    assert "format" in error_text(typo)
+    no_policy = await client.call_tool("check_model", {"path": "tiny.gguf"})
+    assert "needs a policy" in error_text(no_policy)
 
 
 def test_per_call_bounds(tree: dict[str, Path]) -> None:
@@ -137,6 +171,9 @@ def test_per_call_bounds(tree: dict[str, Path]) -> None:
         header_only = structured(await client.call_tool("scan_model", {"path": "tiny.gguf", "hash": False}))
         assert header_only["models"][0]["sha256"] is None
         listed = structured(await client.call_tool("list_models", {}))
-        assert listed["truncated"] is True and len(listed["models"]) == 1
+        assert listed["truncated"] is True and len(listed["models"]) <= 1  # one file opened: maybe not a model
+        server_policy = structured(await client.call_tool("check_model", {"path": "tiny.gguf", "hash": False}))
+        assert server_policy["passed"] is True and server_policy["policy"] == str(tree["policy"])
 
-    run_client(["--root", str(tree["root"]), "--max-files", "1", "--max-hash-bytes", "100"], body)
+    args = ["--root", str(tree["root"]), "--max-files", "1", "--max-hash-bytes", "100", "--policy", str(tree["policy"])]
+    run_client(args, body)

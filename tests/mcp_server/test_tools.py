@@ -28,6 +28,11 @@ SAMPLES: list[dict[str, Any]] = [
     {"path": "a", "sha256": "a" * 64 + "\n"},
     {"path": "a", "sha256": None},
     {"path": "a", "other": 1},
+    {"path": "a", "lock": "models.lock"},
+    {"path": "a", "lock": ""},
+    {"path": "a", "lock": "models.lock", "sha256": "a" * 64},
+    {"path": "a", "policy": "[formats]\nallow = ['gguf']"},
+    {"path": "a", "policy": 7},
     {"unexpected": True},
 ]
 

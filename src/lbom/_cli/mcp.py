@@ -23,8 +23,16 @@ import click
     help="Bytes one call may hash.",
 )
 @click.option("--timeout", type=click.FloatRange(1), default=600.0, show_default=True, help="Seconds one call may run.")
-def mcp_command(roots: tuple[str, ...], max_files: int, max_hash_bytes: int, timeout: float) -> None:
-    """Serve l-bom's tools (scan_model, verify_model, list_models) to an MCP client over stdio.
+@click.option(
+    "--policy",
+    "policy_file",
+    type=click.Path(dir_okay=False, path_type=str),
+    help="Policy TOML used by check_model when a call gives none (checked at start: a bad policy exits 2).",
+)
+def mcp_command(
+    roots: tuple[str, ...], max_files: int, max_hash_bytes: int, timeout: float, policy_file: str | None
+) -> None:
+    """Serve l-bom's tools (scan_model, verify_model, check_model, list_models) to an MCP client over stdio.
 
     The server only reads: it never executes, loads or writes model files.
     """
@@ -35,8 +43,20 @@ def mcp_command(roots: tuple[str, ...], max_files: int, max_hash_bytes: int, tim
 
     if importlib.util.find_spec("mcp") is None:
         raise DependencyMissing("l-bom mcp", "mcp", "mcp")
+    policy_text = None
+    if policy_file is not None:
+        from lbom._policy import parse_policy
+        from lbom.errors import InputError
+
+        try:
+            with open(policy_file, "rb") as handle:
+                policy_text = handle.read().decode("utf-8", "replace")
+        except OSError as exc:
+            raise InputError(policy_file, exc.strerror or str(exc)) from exc
+        parse_policy(policy_text, policy_file)  # a bad policy fails at start, not on the first call
     try:
-        config = make_config(list(roots) or default_roots(), max_files, max_hash_bytes, timeout)
+        roots_or_default = list(roots) or default_roots()
+        config = make_config(roots_or_default, max_files, max_hash_bytes, timeout, policy_text, policy_file or "")
     except ToolRefused as exc:
         raise UsageError(str(exc)) from None
     from lbom._mcp.server import serve_stdio

@@ -40,6 +40,9 @@ class ServerConfig:
     """Bytes one call may hash; a larger request is refused (ask for hash=false)."""
     timeout: float = DEFAULT_TIMEOUT
     """Seconds one call may run."""
+    policy_text: str | None = None
+    """The server's policy (``--policy FILE``): used by check_model when the call gives none."""
+    policy_name: str = "server policy"
 
 
 def make_config(
@@ -47,6 +50,8 @@ def make_config(
     max_files: int = DEFAULT_MAX_FILES,
     max_hash_bytes: int = DEFAULT_MAX_HASH_BYTES,
     timeout: float = DEFAULT_TIMEOUT,
+    policy_text: str | None = None,
+    policy_name: str = "server policy",
 ) -> ServerConfig:
     real = []
     for root in roots:
@@ -56,7 +61,7 @@ def make_config(
         real.append(path)
     if not real:
         raise ToolRefused("no roots: give --root DIR")
-    return ServerConfig(tuple(dict.fromkeys(real)), max_files, max_hash_bytes, timeout)
+    return ServerConfig(tuple(dict.fromkeys(real)), max_files, max_hash_bytes, timeout, policy_text, policy_name)
 
 
 def default_roots() -> list[str]:
@@ -175,26 +180,71 @@ def scan_model(config: ServerConfig, arguments: dict[str, Any]) -> dict[str, Jso
 
 def verify_model(config: ServerConfig, arguments: dict[str, Any]) -> dict[str, JsonValue]:
     path = confine(config, arguments["path"])
+    if "lock" in arguments:
+        return _verify_lock(config, path, confine(config, arguments["lock"]))
     expected = arguments["sha256"].lower()
     plan = _plan(config, [path], hashing=True, allow_truncate=False)
     result = _deadline_scan(config, plan.targets, True)
     files = [entry for model in result.models for entry in model.files]
     if len(files) != 1 or len(result.models) != 1:
-        raise ToolRefused(f"{arguments['path']}: sha256 verification needs exactly one model file, found {len(files)}")
+        raise ToolRefused(
+            f"{arguments['path']}: sha256 verification needs exactly one model file, found {len(files)}; "
+            "use a lock file for folders"
+        )
     actual = files[0].sha256
+    detail: dict[str, JsonValue] = {
+        "kind": "match" if actual == expected else "changed",
+        "path": files[0].path,
+        "expected_sha256": expected,
+        "actual_sha256": actual,
+        "actual_size": files[0].size,
+    }
+    return {"path": path, "method": "sha256", "match": actual == expected, "files_checked": 1, "details": [detail]}
+
+
+def _verify_lock(config: ServerConfig, path: str, lock_path: str) -> dict[str, JsonValue]:
+    """Compare a bounded, confined re-scan of ``path`` with the lock file (the gate's lock comparison)."""
+    from lbom._lock import lock_from_scan, read_lock
+    from lbom._verify import compare_locks
+
+    try:
+        expected = read_lock(lock_path)
+    except Error as exc:
+        raise ToolRefused(exc.diagnostics()) from None
+    plan = _plan(config, [path], hashing=True, allow_truncate=False)
+    result = _deadline_scan(config, plan.targets, True)
+    try:
+        outcome = compare_locks(expected, lock_from_scan(result, path))
+    except Error as exc:
+        raise ToolRefused(exc.diagnostics()) from None
+    details: list[JsonValue] = [{"kind": "missing-model", "path": p} for p in outcome.missing_models]
+    details += [{"kind": "new-model", "path": p} for p in outcome.new_models]
+    details += [change.to_json() for change in outcome.file_changes]
+    details += [{"kind": "fact", **change.to_json()} for change in outcome.fact_changes]
     return {
         "path": path,
-        "match": actual == expected,
-        "details": [
-            {
-                "file": files[0].path,
-                "expected_sha256": expected,
-                "actual_sha256": actual,
-                "size": files[0].size,
-                "match": actual == expected,
-            }
-        ],
+        "method": "lock",
+        "match": outcome.ok,
+        "files_checked": outcome.files_checked,
+        "details": details,
     }
+
+
+def check_model(config: ServerConfig, arguments: dict[str, Any]) -> dict[str, JsonValue]:
+    from lbom._policy import check, parse_policy
+
+    path = confine(config, arguments["path"])
+    text = arguments.get("policy", config.policy_text)
+    if text is None:
+        raise ToolRefused("check_model needs a policy: pass 'policy' (TOML text), or start the server with --policy")
+    try:
+        policy = parse_policy(text, "policy argument" if "policy" in arguments else config.policy_name)
+    except Error as exc:
+        raise ToolRefused(exc.diagnostics()) from None
+    hashing = bool(arguments.get("hash", True))
+    plan = _plan(config, [path], hashing=hashing, allow_truncate=False)
+    outcome = check(_deadline_scan(config, plan.targets, hashing), policy)
+    return {"path": path, **outcome.to_json()}
 
 
 def list_models(config: ServerConfig, arguments: dict[str, Any]) -> dict[str, JsonValue]:
@@ -285,28 +335,71 @@ TOOLS: tuple[ToolSpec, ...] = (
     ),
     ToolSpec(
         "verify_model",
-        "Verify a model file's SHA-256",
-        "Hash a local model file and compare it with an expected SHA-256 (64 hex digits). Returns match=true only "
-        "when the digest is identical.",
+        "Verify a model against a digest or a lock file",
+        "Hash a local model file and compare it with an expected SHA-256, or re-scan a model file or folder and "
+        "compare it with an l-bom lock file (models.lock). match=true only when nothing differs; details list "
+        "every changed, missing, new or renamed file and changed fact.",
         {
             "type": "object",
             "properties": {
                 "path": _PATH,
                 "sha256": {"type": "string", "pattern": "^[0-9a-fA-F]{64}$", "description": "Expected SHA-256."},
+                "lock": {
+                    "type": "string",
+                    "minLength": 1,
+                    "description": "An l-bom lock file (l-bom lock) under a root, absolute or relative to the first.",
+                },
             },
-            "required": ["path", "sha256"],
+            "required": ["path"],
+            "oneOf": [{"required": ["sha256"]}, {"required": ["lock"]}],
             "additionalProperties": False,
         },
         {
             "type": "object",
             "properties": {
                 "path": {"type": "string"},
+                "method": {"type": "string", "enum": ["sha256", "lock"]},
                 "match": {"type": "boolean"},
-                "details": {"type": "array", "items": {"type": "object"}},
+                "files_checked": {"type": "integer"},
+                "details": {
+                    "type": "array",
+                    "items": {"type": "object", "properties": {"kind": {"type": "string"}}, "required": ["kind"]},
+                },
             },
-            "required": ["path", "match", "details"],
+            "required": ["path", "method", "match", "files_checked", "details"],
         },
         verify_model,
+    ),
+    ToolSpec(
+        "check_model",
+        "Check a model against a policy",
+        "Scan a local model file or folder and check it against an l-bom policy (TOML: [formats], [licenses], "
+        "[findings] fail_on/ignore, [require] fields, [[overrides]]). passed=true only without violations and "
+        "without findings at or above fail_on. Without 'policy', the server's --policy is used.",
+        {
+            "type": "object",
+            "properties": {
+                "path": _PATH,
+                "policy": {"type": "string", "minLength": 1, "description": "Policy TOML text."},
+                "hash": {"type": "boolean", "default": True, "description": "Compute SHA-256 of every file."},
+            },
+            "required": ["path"],
+            "additionalProperties": False,
+        },
+        {
+            "type": "object",
+            "properties": {
+                "path": {"type": "string"},
+                "policy": {"type": "string"},
+                "passed": {"type": "boolean"},
+                "models_checked": {"type": "integer"},
+                "violations": {"type": "array", "items": _FINDING},
+                "failing_findings": {"type": "array", "items": _FINDING},
+                "ignored": {"type": "array", "items": {"type": "object"}},
+            },
+            "required": ["path", "passed", "models_checked", "violations", "failing_findings", "ignored"],
+        },
+        check_model,
     ),
     ToolSpec(
         "list_models",
@@ -351,7 +444,8 @@ def tool_named(name: str) -> ToolSpec | None:
 
 def check_arguments(arguments: dict[str, Any], schema: dict[str, Any]) -> str | None:
     """Why ``arguments`` break ``schema``, or None. Covers exactly the keywords the tool schemas use (flat
-    objects of strings and booleans: type, properties, required, additionalProperties, minLength, pattern), so
+    objects of strings and booleans: type, properties, required, additionalProperties, minLength, pattern, and
+    oneOf of required-alternatives), so
     the server does not pay for importing a general validator on every start; a differential test compares it
     with ``jsonschema``."""
     import re
@@ -360,6 +454,12 @@ def check_arguments(arguments: dict[str, Any], schema: dict[str, Any]) -> str | 
     for name in schema.get("required", []):
         if name not in arguments:
             return f"'{name}' is a required property"
+    alternatives = schema.get("oneOf")
+    if alternatives is not None:
+        satisfied = [alt for alt in alternatives if all(name in arguments for name in alt["required"])]
+        if len(satisfied) != 1:
+            names = " or ".join(repr(alt["required"][0]) for alt in alternatives)
+            return f"give exactly one of {names}"
     for name, value in arguments.items():
         spec = properties.get(name)
         if spec is None:
