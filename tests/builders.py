@@ -251,3 +251,62 @@ def write_split_gguf(folder: Path, stem: str, parts: int, skip: tuple[int, ...] 
             tensors=tensors,
         )
     return folder
+
+
+def kv_string(key: str, value: str | bytes, e: str = "<") -> tuple[str, int, bytes]:
+    """A (key, type, encoded value) triple for :func:`raw_gguf`: a STRING value."""
+    return (key, 8, gguf_string(value, e))
+
+
+def kv_scalar(key: str, vtype: int, fmt: str, value: Any, e: str = "<") -> tuple[str, int, bytes]:
+    """A (key, type, encoded value) triple for :func:`raw_gguf`: one fixed-size value."""
+    return (key, vtype, struct.pack(e + fmt, value))
+
+
+def kv_string_array(key: str, items: list[bytes], e: str = "<") -> tuple[str, int, bytes]:
+    """A (key, type, encoded value) triple for :func:`raw_gguf`: an ARRAY of STRING."""
+    body = b"".join(struct.pack(e + "Q", len(item)) + item for item in items)
+    return (key, 9, struct.pack(e + "I", 8) + struct.pack(e + "Q", len(items)) + body)
+
+
+def vocab_tokens(count: int) -> list[bytes]:
+    """Token-like byte strings: mostly short, some multi-byte UTF-8, a few of 128+ bytes (like real vocabularies)."""
+    tokens = []
+    for i in range(count):
+        if i % 5000 == 4999:
+            tokens.append(("▁long" * 40 + str(i)).encode())
+        elif i % 7 == 0:
+            tokens.append(f"▁tok{i}".encode())
+        else:
+            tokens.append(f"t{i:x}".encode())
+    return tokens
+
+
+def big_vocab_gguf(path: Path, n_tokens: int = 262_144, n_merges: int = 150_000, e: str = "<") -> Path:
+    """A GGUF whose header carries a real-sized tokenizer: n_tokens tokens, scores, types and n_merges merges."""
+    tokens = vocab_tokens(n_tokens)
+    merges = [f"t{i % 977:x} t{i:x}".encode() for i in range(n_merges)]
+    kvs = [
+        kv_string("general.architecture", "llama", e),
+        kv_string("general.name", "bench", e),
+        kv_scalar("general.file_type", 4, "I", 15, e),
+        kv_scalar("llama.context_length", 4, "I", 8192, e),
+        kv_scalar("llama.vocab_size", 4, "I", n_tokens, e),
+        kv_string("tokenizer.ggml.model", "gpt2", e),
+        kv_string_array("tokenizer.ggml.tokens", tokens, e),
+        (
+            "tokenizer.ggml.scores",
+            9,
+            struct.pack(e + "IQ", 6, n_tokens) + struct.pack(f"{e}{n_tokens}f", *range(n_tokens)),
+        ),
+        (
+            "tokenizer.ggml.token_type",
+            9,
+            struct.pack(e + "IQ", 5, n_tokens) + struct.pack(f"{e}{n_tokens}i", *([1] * n_tokens)),
+        ),
+        kv_string_array("tokenizer.ggml.merges", merges, e),
+        kv_string("tokenizer.chat_template", "{% for m in messages %}{{ m['content'] }}{% endfor %}", e),
+    ]
+    tensors = [("token_embd.weight", [32, 4], 0, 0), ("output.weight", [32, 4], 0, 512)]
+    path.write_bytes(raw_gguf(kvs, tensors, e=e, data=b"\0" * 1024))
+    return path

@@ -102,13 +102,28 @@ def build_model(
             )
         return artifact_value if artifact_value is not None else sidecar_value
 
-    architecture = merged("architecture", header.architecture, side.architecture, "config.json")
+    # GGUF names the architecture like config.json's model_type ("llama"), safetensors sidecars like its
+    # architectures[0] ("LlamaForCausalLM"): agreeing with either is agreement.
+    side_arch = side.architecture
+    if (
+        header.architecture is not None
+        and side.model_type is not None
+        and not _differs(header.architecture, side.model_type)
+    ):
+        side_arch = header.architecture
+    architecture = merged("architecture", header.architecture, side_arch, "config.json")
     context_length = merged("context_length", header.context_length, side.context_length, "config.json")
     vocab_size = merged("vocab_size", header.vocab_size, side.vocab_size, "config.json")
     # A license disagreement is reported by _checks/license.py (LBOM-LIC-002), across all files and the card.
     license_id = merged("license", header.license, side.license, "README.md", report=False)
     base_models = header.base_models or tuple(BaseModelRef(name=name) for name in side.base_models)
-    dtype = header.dtype if header.dtype is not None else _normalise_dtype(side.dtype)
+    side_dtype = _normalise_dtype(side.dtype)
+    dtype: object
+    if header.dtype == "mixed" or header.format == "gguf":
+        # A mixed checkpoint (BF16 weights, F32 norms) or a quantized GGUF has no single dtype to compare.
+        dtype = header.dtype if header.dtype is not None else side_dtype
+    else:
+        dtype = merged("dtype", header.dtype, side_dtype, "config.json")
     model = ModelArtifact(
         name=header.name or _model_name(path),
         path=path,
@@ -118,7 +133,7 @@ def build_model(
         parameter_count=header.parameter_count,
         tensor_count=header.tensor_count,
         quantization=header.quantization or _sidecar_quantization(side),
-        dtype=dtype,
+        dtype=dtype if isinstance(dtype, str) else None,
         context_length=context_length if isinstance(context_length, int) else None,
         vocab_size=vocab_size if isinstance(vocab_size, int) else None,
         license=license_id if isinstance(license_id, str) else None,
@@ -161,10 +176,32 @@ def _canon(text: str) -> str:
 
 
 def _normalise_dtype(value: str | None) -> str | None:
+    """config.json's torch dtype name ("bfloat16", "torch.float16") as a safetensors dtype name ("BF16")."""
     if value is None:
         return None
-    table = {"float32": "F32", "float16": "F16", "bfloat16": "BF16", "float64": "F64", "int8": "I8"}
-    return table.get(value.lower(), value)
+    key = value.lower().removeprefix("torch.")
+    if key == "auto":
+        return None
+    return _TORCH_DTYPES.get(key, value)
+
+
+_TORCH_DTYPES = {
+    "float32": "F32",
+    "float": "F32",
+    "float16": "F16",
+    "half": "F16",
+    "bfloat16": "BF16",
+    "float64": "F64",
+    "double": "F64",
+    "int8": "I8",
+    "uint8": "U8",
+    "int16": "I16",
+    "int32": "I32",
+    "int64": "I64",
+    "bool": "BOOL",
+    "float8_e4m3fn": "F8_E4M3",
+    "float8_e5m2": "F8_E5M2",
+}
 
 
 def _sidecar_quantization(side: SidecarFacts) -> str | None:

@@ -179,7 +179,8 @@ LEGACY_GGML_MAGICS: dict[bytes, str] = {
 
 SAFETENSORS_MAX_HEADER = 100_000_000  # safetensors/src/tensor.rs MAX_HEADER_SIZE
 
-# dtype -> size in bits. Source: huggingface/safetensors safetensors/src/tensor.rs `Dtype::bitsize`.
+# dtype -> size in bits. Source: huggingface/safetensors safetensors/src/tensor.rs `Dtype::bitsize` (0.8: the
+# sub-byte F4/F6 types, F8_E8M0 and the FNUZ float8 variants; C64 is a complex of two 32-bit floats).
 SAFETENSORS_DTYPE_BITS: dict[str, int] = {
     "BOOL": 8,
     "F4": 4,
@@ -190,6 +191,8 @@ SAFETENSORS_DTYPE_BITS: dict[str, int] = {
     "F8_E5M2": 8,
     "F8_E4M3": 8,
     "F8_E8M0": 8,
+    "F8_E4M3FNUZ": 8,
+    "F8_E5M2FNUZ": 8,
     "I16": 16,
     "U16": 16,
     "F16": 16,

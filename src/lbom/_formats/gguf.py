@@ -8,11 +8,12 @@ length is checked against the bytes that remain and a named cap before it is use
 
 from __future__ import annotations
 
+import codecs
 import functools
-import itertools
 import math
 import re
 import struct
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,8 +46,17 @@ _TYPE_STRING = 8
 _TYPE_ARRAY = 9
 _GGML_MAX_DIMS = 4
 _INITIAL_WINDOW = 1 << 20
+_GROW_STEP = 8 << 20
+_PREVIEW_BUDGET = 256
+"""Values kept in the previews of one (possibly nested) array: 16 per level would be 16**depth otherwise."""
+_UTF8_CHUNK = 1 << 20
+_FILE_PREVIEW_VALUES = 65_536
+_PREVIEW_STRING_BYTES = 1024
+"""Longer strings in array previews are cut (the full array is still validated)."""
 _METADATA_STRING_CAP = 65_536
 """Longer string values are cut in the metadata map (chat templates are kept whole elsewhere)."""
+_KEY_CAP = 65_535
+"""Keys and tensor names longer than this are not real ones (ggml's own names are under 64 bytes)."""
 
 # Rule ids for findings this reader emits. Stable: tools and policies refer to them.
 R_TRUNCATED = "LBOM-GGUF-001"
@@ -64,6 +74,7 @@ R_QUANT_GUESSED = "LBOM-GGUF-012"
 R_LEGACY = "LBOM-GGUF-013"
 R_VOCAB_MISMATCH = "LBOM-GGUF-014"
 R_KEY_TYPE = "LBOM-GGUF-015"
+R_DUP_TENSOR = "LBOM-GGUF-016"
 
 
 def sniff(head: bytes, filename: str) -> bool:
@@ -106,8 +117,13 @@ class _Window:
                 f"offset {pos}",
             )
         want = min(max(end, 2 * len(self.buf)), self.limit)
-        chunk = self.source.read_at(len(self.buf), want - len(self.buf))
-        self.buf += chunk
+        # Grow in bounded steps: appending a small chunk lets the allocator extend the buffer in place, where
+        # one huge read would briefly hold the old buffer, the chunk and the grown copy at once.
+        while len(self.buf) < want:
+            chunk = self.source.read_at(len(self.buf), min(want - len(self.buf), _GROW_STEP))
+            if not chunk:
+                break
+            self.buf += chunk
         if end > len(self.buf):
             raise _Stop(R_TRUNCATED, f"short read while reading {what}", f"offset {pos}")
 
@@ -122,8 +138,13 @@ class _State:
     u32: Callable[..., tuple[Any, ...]] = field(init=False)
     u64: Callable[..., tuple[Any, ...]] = field(init=False)
     utf8_reported: int = 0
+    values_left: int = _FILE_PREVIEW_VALUES
+    """Preview values the whole file may still keep (many keys x nested previews would add up otherwise)."""
+    chars_left: int = 0
+    """Characters of keys and string values the reader may still keep (``Limits.max_retained_chars``)."""
 
     def __post_init__(self) -> None:
+        self.chars_left = self.limits.max_retained_chars
         self.u32 = struct.Struct(self.e + "I").unpack_from
         self.u64 = struct.Struct(self.e + "Q").unpack_from
 
@@ -157,6 +178,19 @@ class _State:
         raw = bytes(self.window.buf[self.pos : self.pos + length])
         self.pos += length
         return self.decode(raw, what, start)
+
+    def keep(self, text: str, cap: int, what: str) -> str:
+        """``text`` cut to ``cap`` characters, charged to the file's retention budget."""
+        if len(text) > cap:
+            text = text[:cap] + f"... [{len(text) - cap:,} more characters]"
+        self.chars_left -= len(text)
+        if self.chars_left < 0:
+            raise _Stop(
+                R_CAP,
+                f"metadata holds more than the {self.limits.max_retained_chars:,} characters l-bom keeps per file",
+                what,
+            )
+        return text
 
     def decode(self, raw: bytes, what: str, offset: int) -> str:
         try:
@@ -193,79 +227,80 @@ def _scalar(vtype: int, raw: Any) -> JsonValue:
 class _ArrayFrame:
     elem_type: int
     count: int
-    location: str
     done: int = 0
     preview: list[JsonValue] = field(default_factory=list)
 
     def value(self) -> JsonValue:
-        type_name = GGUF_VALUE_TYPES.get(self.elem_type, str(self.elem_type))
-        if self.count <= ARRAY_PREVIEW_LEN and self.elem_type != _TYPE_ARRAY:
+        if self.count <= ARRAY_PREVIEW_LEN and len(self.preview) == self.count:
             return list(self.preview)
         return {
             "type": "array",
-            "element_type": type_name,
+            "element_type": GGUF_VALUE_TYPES.get(self.elem_type, str(self.elem_type)),
             "count": self.count,
             "preview": list(self.preview),
         }
 
 
-def _read_array(st: _State, key: str) -> tuple[JsonValue, list[str] | None]:
-    """Read an array value iteratively. Returns the JSON value and, for string arrays, nothing else
-    (token lists are summarised; only the count matters beyond the preview)."""
-    stack: list[_ArrayFrame] = []
-    result: JsonValue = None
-    elem_type, count = _array_header(st, key, depth=0)
-    stack.append(_ArrayFrame(elem_type, count, key))
-    while stack:
+@dataclass
+class _Budget:
+    """Preview values one top-level array may still keep (shared by all its nested arrays and the file)."""
+
+    st: _State
+    left: int = _PREVIEW_BUDGET
+
+    def take(self, wanted: int) -> int:
+        granted = max(0, min(wanted, self.left, self.st.values_left))
+        self.left -= granted
+        self.st.values_left -= granted
+        return granted
+
+
+def _read_array(st: _State, key: str) -> JsonValue:
+    """Read an array value iteratively (an explicit stack, never recursion driven by the file).
+
+    Short arrays become JSON lists; long ones a summary with the element type, count and a preview of the first
+    :data:`ARRAY_PREVIEW_LEN` elements. One budget bounds the preview values kept across all nesting levels.
+    """
+    budget = _Budget(st)
+    elem_type, count = _array_header(st, key)
+    stack = [_ArrayFrame(elem_type, count)]
+    while True:
         frame = stack[-1]
-        if frame.elem_type == _TYPE_ARRAY:
-            if frame.done == frame.count:
-                stack.pop()
-                value = frame.value()
-                if stack:
-                    _add_preview(stack[-1], value)
-                else:
-                    result = value
-                continue
+        if frame.elem_type == _TYPE_ARRAY and frame.done < frame.count:
             if len(stack) >= st.limits.max_nesting:
-                raise _Stop(
-                    R_CAP,
-                    f"arrays nested deeper than {st.limits.max_nesting} levels",
-                    f"key {key}",
-                )
-            sub_type, sub_count = _array_header(st, key, depth=len(stack))
+                raise _Stop(R_CAP, f"arrays nested deeper than {st.limits.max_nesting} levels", f"key {key}")
+            sub_type, sub_count = _array_header(st, key)
             frame.done += 1
-            stack.append(_ArrayFrame(sub_type, sub_count, key))
+            stack.append(_ArrayFrame(sub_type, sub_count))
             continue
-        _read_flat_elements(st, frame, key)
+        if frame.elem_type != _TYPE_ARRAY:
+            _read_flat_elements(st, frame, key, budget)
         stack.pop()
         value = frame.value()
-        if stack:
-            _add_preview(stack[-1], value)
-        else:
-            result = value
-    return result, None
+        if not stack:
+            return value
+        parent = stack[-1]
+        if len(parent.preview) < ARRAY_PREVIEW_LEN and budget.take(1):
+            parent.preview.append(value)
 
 
-def _add_preview(frame: _ArrayFrame, value: JsonValue) -> None:
-    if len(frame.preview) < ARRAY_PREVIEW_LEN:
-        frame.preview.append(value)
-
-
-def _array_header(st: _State, key: str, depth: int) -> tuple[int, int]:
+def _array_header(st: _State, key: str) -> tuple[int, int]:
     start = st.pos
     elem_type = st.read_u32(f"array element type of {key}")
     count = st.read_u64(f"array length of {key}")
     if elem_type not in GGUF_VALUE_TYPES:
-        raise _Stop(R_BAD_TYPE, f"array of unknown value type {elem_type}", f"key {key}")
+        raise _Stop(R_BAD_TYPE, f"array of unknown value type {elem_type}", f"key {key} (offset {start})")
     if count > st.limits.max_array_elements:
         raise _Stop(
             R_CAP,
             f"array claims {count:,} elements, above the {st.limits.max_array_elements:,} cap",
             f"key {key} (offset {start})",
         )
-    min_size = 8 if elem_type == _TYPE_STRING else 12 if elem_type == _TYPE_ARRAY else None
-    if min_size is None:
+    if elem_type == _TYPE_STRING:
+        min_size = 8
+    elif elem_type == _TYPE_ARRAY:
+        min_size = 12
+    else:
         min_size = struct.calcsize(GGUF_SCALAR_FORMATS[elem_type])
     if count * min_size > st.remaining():
         raise _Stop(
@@ -277,15 +312,15 @@ def _array_header(st: _State, key: str, depth: int) -> tuple[int, int]:
     return elem_type, count
 
 
-def _read_flat_elements(st: _State, frame: _ArrayFrame, key: str) -> None:
+def _read_flat_elements(st: _State, frame: _ArrayFrame, key: str, budget: _Budget) -> None:
     count = frame.count
     if frame.elem_type == _TYPE_STRING:
-        _read_string_elements(st, frame, key)
+        _read_string_elements(st, frame, key, budget)
         return
     fmt = GGUF_SCALAR_FORMATS[frame.elem_type]
     size = struct.calcsize(fmt)
     st.window.ensure(st.pos + count * size, f"array {key}", st.pos)
-    shown = min(count, ARRAY_PREVIEW_LEN)
+    shown = budget.take(min(count, ARRAY_PREVIEW_LEN))
     values = struct.unpack_from(f"{st.e}{shown}{fmt}", st.window.buf, st.pos)
     frame.preview.extend(_scalar(frame.elem_type, v) for v in values)
     st.pos += count * size
@@ -312,127 +347,160 @@ def _short_string_run(byte_order: str) -> re.Pattern[bytes]:
         return prefix + (rb".{%d}" % n if n else b"")
 
     body = b"|".join(one(n) for n in order)
-    return re.compile(rb"(?s)(?>(?:" + body + rb"){%d})" % _SHORT_RUN)
+    # The alternatives exclude each other (each fixes the length byte), so backtracking can never find another
+    # match; the atomic group (Python 3.11+) only makes a failed match give up sooner.
+    group = rb"(?>(?:%s){%d})" if sys.version_info >= (3, 11) else rb"(?:(?:%s){%d})"
+    return re.compile(rb"(?s)" + group % (body, _SHORT_RUN))
 
 
-def _read_string_elements(st: _State, frame: _ArrayFrame, key: str) -> None:
+def _read_string_elements(st: _State, frame: _ArrayFrame, key: str, budget: _Budget) -> None:
     """Walk ``count`` length-prefixed strings. The hot loop of the whole reader (token lists, merges).
 
     Runs of short strings are matched by a precompiled regex in C; anything else (long strings, the tail of
     the array, the edge of the header window) goes through a Python loop that grows the window on demand.
-    ``seen`` ORs the lengths the Python loop saw, so one comparison afterwards tells whether any string was
-    128 bytes or longer (which decides how UTF-8 is validated) or above the per-string cap.
+    The walk records segments: stretches where every string is under 128 bytes ("short", UTF-8-checked with
+    one decode) and steps that held a longer one (checked string by string).
     """
     count = frame.count
     window = st.window
     pos = st.pos
     start_region = pos
-    seen = 0
     left = count
     run = _short_string_run(st.e) if count >= _SHORT_RUN else None
+    segments: list[list[int]] = []  # [start, end, first index, count, short (1/0)]
+
+    def record(seg_start: int, seg_end: int, first: int, n: int, short: int) -> None:
+        if short and segments and segments[-1][4] and segments[-1][1] == seg_start:
+            segments[-1][1] = seg_end
+            segments[-1][3] += n
+        else:
+            segments.append([seg_start, seg_end, first, n, short])
+
     while left:
+        index = count - left
         if run is not None and left >= _SHORT_RUN:
             match = run.match(window.buf, pos)
             if match is not None:
+                record(pos, match.end(), index, _SHORT_RUN, 1)
                 pos = match.end()
                 left -= _SHORT_RUN
                 continue
-        step = min(left, _SHORT_RUN)
-        pos, step_seen = _walk_strings(st, key, pos, step, count - left)
-        seen |= step_seen
-        left -= step
-    cap = st.limits.max_string_bytes
-    if seen > cap:
-        _check_string_lengths(st, key, start_region, count, cap)
+        step_start = pos
+        pos, walked, last_length = _walk_strings(st, key, pos, min(left, _SHORT_RUN), index)
+        if last_length >= 128:
+            # The walk stops right after a long string, so the regex can take over again.
+            long_start = pos - 8 - last_length
+            record(step_start, long_start, index, walked - 1, 1)
+            record(long_start, pos, index + walked - 1, 1, 0)
+        else:
+            record(step_start, pos, index, walked, 1)
+        left -= walked
     st.pos = pos
     frame.done = count
     # Previews: decode the first few strings individually.
     u64 = st.u64
     preview_pos = start_region
-    for i in range(min(count, ARRAY_PREVIEW_LEN)):
+    for _ in range(budget.take(min(count, ARRAY_PREVIEW_LEN))):
         (length,) = u64(window.buf, preview_pos)
-        raw = bytes(window.buf[preview_pos + 8 : preview_pos + 8 + length])
-        frame.preview.append(st.decode(raw, f"string {i} of {key}", preview_pos))
+        shown = min(length, _PREVIEW_STRING_BYTES)
+        # Incremental decode: a cut inside a multi-byte character is not an error; validity is checked below.
+        text = codecs.getincrementaldecoder("utf-8")("replace").decode(
+            bytes(window.buf[preview_pos + 8 : preview_pos + 8 + shown])
+        )
+        if shown < length:
+            text += f"... [{length - shown:,} more bytes]"
+        frame.preview.append(st.keep(text, _PREVIEW_STRING_BYTES + 64, f"key {key}"))
         preview_pos += 8 + length
-    _check_utf8_region(st, key, start_region, pos, count, seen > 127)
+    for seg_start, seg_end, first, n, short in segments:
+        if short and _valid_utf8(window.buf, seg_start, seg_end):
+            continue
+        if _report_invalid_string(st, key, seg_start, first, n):
+            return
 
 
-def _walk_strings(st: _State, key: str, pos: int, count: int, first_index: int) -> tuple[int, int]:
-    """Walk ``count`` strings from ``pos`` in Python, growing the window as needed. Returns (end, OR of lengths)."""
+def _walk_strings(st: _State, key: str, pos: int, count: int, first_index: int) -> tuple[int, int, int]:
+    """Walk up to ``count`` strings from ``pos`` in Python, growing the window as needed.
+
+    Stops right after the first string of 128 bytes or more, so the regex can take over again. Returns (end
+    position, strings walked, length of the last string walked).
+    """
     u64 = st.u64
     window = st.window
-    seen = 0
+    cap = st.limits.max_string_bytes
     done = 0
+    length = 0
     while True:
         buf = window.buf
         index = done
         try:
-            for index in range(done, count):  # noqa: B007 - read in the except clause
+            for index in range(done, count):  # read again in the except clause
                 (length,) = u64(buf, pos)
-                seen |= length
+                if length >= 128:
+                    if length > cap:
+                        raise _Stop(
+                            R_CAP,
+                            f"string {first_index + index} claims {length:,} bytes, above the {cap:,}-byte cap",
+                            f"key {key} (offset {pos})",
+                        )
+                    window.ensure(pos + 8 + length, f"string {first_index + index} of {key}", pos)
+                    return pos + 8 + length, index + 1, length
                 pos += 8 + length
-        except struct.error:
+        except (struct.error, OverflowError):
             # The next length prefix is not in the window yet (fails cleanly past the file or the cap).
             done = index
             window.ensure(pos + 8, f"string {first_index + index} of {key}", pos)
             continue
         if pos > len(buf):
             window.ensure(pos, f"string {first_index + count - 1} of {key}", pos)
-        return pos, seen
+        return pos, count, length
 
 
-def _check_string_lengths(st: _State, key: str, start: int, count: int, cap: int) -> None:
-    """Some length had bits above the cap: find the first string that really is over it and stop."""
-    u64 = st.u64
-    pos = start
-    for index in range(count):
-        (length,) = u64(st.window.buf, pos)
-        if length > cap:
-            raise _Stop(
-                R_CAP,
-                f"string {index} claims {length:,} bytes, above the {cap:,}-byte cap",
-                f"key {key} (offset {pos})",
-            )
-        pos += 8 + length
+def _report_invalid_string(st: _State, key: str, start: int, first_index: int, count: int) -> bool:
+    """Decode ``count`` strings from ``start`` one by one; report the first invalid one. True if one was found.
 
-
-def _check_utf8_region(st: _State, key: str, start: int, end: int, count: int, long_string: bool) -> None:
-    """Validate every string of an array in one decode of the whole region when that is sound.
-
-    With all lengths < 128 every length prefix is bytes < 0x80 followed by zero bytes, so a valid decode of
-    the region implies each string is valid on its own. Otherwise, decode each string.
+    Used for segments holding strings of 128+ bytes (whose length prefixes are not ASCII, so one decode of the
+    whole segment proves nothing) and to locate the culprit in a short-string segment that failed to decode.
+    Segments of only short strings are checked with one decode: every length prefix is then ASCII (the length
+    byte < 0x80 and seven zero bytes), so no multi-byte sequence can cross a string boundary and a valid decode
+    of the segment means each string is valid on its own.
     """
     buf = st.window.buf
-    if not long_string:
-        try:
-            bytes(buf[start:end]).decode("utf-8")
-            return
-        except UnicodeDecodeError:
-            pass
     u64 = st.u64
     pos = start
     for i in range(count):
         (length,) = u64(buf, pos)
-        raw = bytes(buf[pos + 8 : pos + 8 + length])
         try:
-            raw.decode("utf-8")
+            str(buf[pos + 8 : pos + 8 + length], "utf-8")
         except UnicodeDecodeError:
             st.sink.add(
                 R_UTF8,
                 Severity.LOW,
-                f"element {i} of {key} is not valid UTF-8",
+                f"element {first_index + i} of {key} is not valid UTF-8",
                 f"key {key} (offset {pos})",
             )
-            return
+            return True
         pos += 8 + length
+    return False
+
+
+def _valid_utf8(buf: bytearray, start: int, end: int) -> bool:
+    """Whether ``buf[start:end]`` is valid UTF-8, decoded in 1 MiB steps so no copy of the region is made."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with memoryview(buf) as view:
+        try:
+            for offset in range(start, end, _UTF8_CHUNK):
+                decoder.decode(view[offset : min(offset + _UTF8_CHUNK, end)])
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return False
+    return True
 
 
 def _read_value(st: _State, vtype: int, key: str) -> JsonValue:
     if vtype == _TYPE_STRING:
         return st.read_string(f"value of {key}", st.limits.max_string_bytes)
     if vtype == _TYPE_ARRAY:
-        value, _ = _read_array(st, key)
-        return value
+        return _read_array(st, key)
     fmt = GGUF_SCALAR_FORMATS.get(vtype)
     if fmt is None:
         raise _Stop(R_BAD_TYPE, f"unknown value type {vtype}", f"key {key}")
@@ -472,7 +540,7 @@ def read(source: ByteSource, limits: Limits) -> ModelHeader:
             header_bytes_read=len(head),
         )
     parsed = _Parsed()
-    window = _Window(source, limits.max_header_bytes)
+    window = _Window(source, min(limits.max_header_bytes, limits.max_gguf_header_bytes))
     try:
         _parse(window, limits, sink, parsed)
     except _Stop as stop:
@@ -493,7 +561,7 @@ def _parse(window: _Window, limits: Limits, sink: FindingSink, parsed: _Parsed) 
     (version_be,) = struct.unpack_from(">I", window.buf, 4)
     if version_le in (1, 2, 3):
         e, version = "<", version_le
-    elif version_be in (2, 3):
+    elif version_be in (1, 2, 3):
         e, version = ">", version_be
         parsed.byte_order = "big"
     else:
@@ -511,28 +579,30 @@ def _parse(window: _Window, limits: Limits, sink: FindingSink, parsed: _Parsed) 
     st = _State(sink, limits, e, window, pos=8)
     tensor_count = st.read_u64("tensor count")
     kv_count = st.read_u64("metadata key count")
+    # Smallest possible entries: a KV is an empty key (8) + type (4) + a 1-byte value; a tensor info is an
+    # empty name (8) + n_dims (4) + type (4) + offset (8).
     if kv_count > limits.max_kv_count or kv_count * 13 > st.remaining():
-        raise _Stop(R_CAP, f"metadata key count {kv_count:,} is impossible for this file", "offset 16")
-    if tensor_count > limits.max_tensor_count or tensor_count * 24 > st.remaining():
-        raise _Stop(R_CAP, f"tensor count {tensor_count:,} is impossible for this file", "offset 8")
+        raise _Stop(R_CAP, f"metadata key count {kv_count:,} is impossible for this file or above the cap", "offset 16")
     for index in range(kv_count):
         key_offset = st.pos
-        key = st.read_string(f"key {index}", 65_535)
+        key = st.keep(st.read_string(f"key {index}", _KEY_CAP), _KEY_CAP, f"offset {key_offset}")
         vtype = st.read_u32(f"type of key {key}")
         if vtype not in GGUF_VALUE_TYPES:
             raise _Stop(R_BAD_TYPE, f"key {key!r} has unknown value type {vtype}", f"offset {key_offset}")
         value = _read_value(st, vtype, key)
         if key in parsed.kv:
             sink.add(R_DUP_KEY, Severity.MEDIUM, f"duplicate metadata key {key!r}; the last one wins", f"key {key}")
-        if isinstance(value, str) and len(value) > _METADATA_STRING_CAP:
-            parsed.full_strings[key] = value
-            value = value[:_METADATA_STRING_CAP] + f"... [{len(value) - _METADATA_STRING_CAP:,} more characters]"
-        elif isinstance(value, str) and key.startswith("tokenizer.chat_template"):
-            parsed.full_strings[key] = value
+        if isinstance(value, str):
+            if key == "tokenizer.chat_template" or key.startswith("tokenizer.chat_template."):
+                parsed.full_strings[key] = st.keep(value, limits.max_string_bytes, f"key {key}")
+            value = st.keep(value, _METADATA_STRING_CAP, f"key {key}")
         parsed.kv[key] = value
         parsed.kv_types[key] = vtype
+    if tensor_count > limits.max_tensor_count or tensor_count * 24 > st.remaining():
+        raise _Stop(R_CAP, f"tensor count {tensor_count:,} is impossible for this file or above the cap", "offset 8")
     for index in range(tensor_count):
-        name = st.read_string(f"name of tensor {index}", 65_535)
+        name_offset = st.pos
+        name = st.keep(st.read_string(f"name of tensor {index}", _KEY_CAP), _KEY_CAP, f"offset {name_offset}")
         n_dims = st.read_u32(f"dimension count of tensor {name}")
         if n_dims > limits.max_dims:
             raise _Stop(R_TENSOR_SHAPE, f"tensor {name!r} claims {n_dims} dimensions", f"tensor {name}")
@@ -634,7 +704,17 @@ def _check_tensors(
     parameter_count = 0
     extents: list[tuple[int, int, str]] = []
     reported = 0
+    names: set[str] = set()
     for name, ttype, dims, offset in parsed.tensors:
+        if name in names and reported < 50:
+            reported += 1
+            sink.add(
+                R_DUP_TENSOR,
+                Severity.HIGH,
+                f"tensor name {name!r} appears more than once; loaders keep only one of them",
+                f"tensor {name}",
+            )
+        names.add(name)
         elements = 1
         for dim in dims:
             elements *= dim
@@ -687,15 +767,20 @@ def _check_tensors(
             extents.append((absolute, absolute + nbytes, name))
         tensors.append(TensorInfo(name, type_name, dims, absolute, nbytes))
     extents.sort()
-    for (_start_a, end_a, name_a), (start_b, _end_b, name_b) in itertools.pairwise(extents):
-        if start_b < end_a and reported < 50:
+    # Compare each extent with the furthest-reaching one before it, so a large tensor covering several later
+    # ones is caught for each of them, not only for its neighbour.
+    reach_end, reach_name = -1, ""
+    for start, end, name in extents:
+        if start < reach_end and end > start and reported < 50:
             reported += 1
             sink.add(
                 R_TENSOR_OVERLAP,
                 Severity.HIGH,
-                f"tensors {name_a!r} and {name_b!r} overlap (bytes {start_b}..{end_a})",
-                f"tensor {name_b}",
+                f"tensors {reach_name!r} and {name!r} overlap (bytes {start}..{min(end, reach_end)})",
+                f"tensor {name}",
             )
+        if end > reach_end:
+            reach_end, reach_name = end, name
     data_end = max((end for _s, end, _n in extents), default=data_start)
     if extents and data_end <= file_size and file_size - data_end > alignment:
         sink.add(

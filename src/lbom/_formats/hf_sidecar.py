@@ -7,15 +7,18 @@ never a crash.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Collection
 from typing import Any
 
-from lbom._formats.interface import FindingSink, Limits
+from lbom._formats.interface import DEFAULT_LIMITS, FindingSink, Limits
+from lbom._formats.json_bounded import describe, load_json_bounded
 from lbom.model import ChatTemplate, JsonValue, Severity, SidecarFacts
 
 R_SIDECAR = "LBOM-SIDECAR-001"
+
+_FRONT_MATTER_CAP = 256 * 1024
+"""Characters of model-card YAML parsed (real front matter is a few KB; PyYAML builds large event trees)."""
 
 SIDECAR_NAMES = ("config.json", "tokenizer_config.json", "README.md", "generation_config.json")
 
@@ -60,16 +63,15 @@ def _read_capped(path: str, limits: Limits, sink: FindingSink, name: str) -> str
         return None
 
 
-def _load_json(text: str, sink: FindingSink, name: str) -> dict[str, Any] | None:
-    try:
-        value = json.loads(text)
-    except (ValueError, RecursionError) as exc:
-        sink.add(R_SIDECAR, Severity.LOW, f"{name} is not valid JSON: {str(exc)[:120]}", name)
+def _load_json(text: str, sink: FindingSink, name: str, limits: Limits) -> dict[str, Any] | None:
+    parsed = load_json_bounded(text.encode("utf-8"), limits)
+    if parsed.problem is not None:
+        sink.add(R_SIDECAR, Severity.LOW, f"{name} not read: {parsed.problem}", name)
         return None
-    if not isinstance(value, dict):
-        sink.add(R_SIDECAR, Severity.LOW, f"{name} is a JSON {type(value).__name__}, not an object", name)
+    if not isinstance(parsed.value, dict):
+        sink.add(R_SIDECAR, Severity.LOW, f"{name} is {describe(parsed.value)}, not a JSON object", name)
         return None
-    return value
+    return parsed.value
 
 
 def front_matter(text: str) -> str | None:
@@ -122,10 +124,15 @@ def read_sidecars(directory: str, limits: Limits, present: set[str] | None = Non
     def load(name: str) -> str | None:
         return _read_capped(os.path.join(directory, name), limits, sink, name)
 
-    return sidecar_facts(names, load, sink)
+    return sidecar_facts(names, load, sink, limits)
 
 
-def sidecar_facts(names: Collection[str], load: Callable[[str], str | None], sink: FindingSink) -> SidecarFacts:
+def sidecar_facts(
+    names: Collection[str],
+    load: Callable[[str], str | None],
+    sink: FindingSink,
+    limits: Limits = DEFAULT_LIMITS,
+) -> SidecarFacts:
     """Facts from the sidecars among ``names``. ``load(name)`` returns the file's text, or None after adding a
     finding to ``sink``; local scans read files, remote scans fetch them (both capped)."""
     facts: dict[str, Any] = {}
@@ -133,13 +140,13 @@ def sidecar_facts(names: Collection[str], load: Callable[[str], str | None], sin
     read_files: list[str] = []
     if "config.json" in names:
         text = load("config.json")
-        config = _load_json(text, sink, "config.json") if text is not None else None
+        config = _load_json(text, sink, "config.json", limits) if text is not None else None
         if config is not None:
             read_files.append("config.json")
             _config_facts(config, facts)
     if "tokenizer_config.json" in names:
         text = load("tokenizer_config.json")
-        tok = _load_json(text, sink, "tokenizer_config.json") if text is not None else None
+        tok = _load_json(text, sink, "tokenizer_config.json", limits) if text is not None else None
         if tok is not None:
             read_files.append("tokenizer_config.json")
             facts["tokenizer_class"] = _str_or_none(tok.get("tokenizer_class"))
@@ -148,7 +155,7 @@ def sidecar_facts(names: Collection[str], load: Callable[[str], str | None], sin
         text = load("README.md")
         if text is not None:
             read_files.append("README.md")
-            _card_facts(text, facts, sink)
+            _card_facts(text, facts, sink, limits)
     return SidecarFacts(
         architecture=facts.get("architecture"),
         model_type=facts.get("model_type"),
@@ -218,16 +225,35 @@ def _templates(value: Any, sink: FindingSink) -> list[ChatTemplate]:
     return []
 
 
-def _card_facts(text: str, facts: dict[str, Any], sink: FindingSink) -> None:
+def _card_facts(text: str, facts: dict[str, Any], sink: FindingSink, limits: Limits) -> None:
     block = front_matter(text)
     if block is None:
+        return
+    if len(block) > _FRONT_MATTER_CAP:
+        sink.add(
+            R_SIDECAR,
+            Severity.LOW,
+            f"README.md front matter is {len(block):,} characters, above the {_FRONT_MATTER_CAP:,} l-bom parses",
+            "README.md",
+        )
         return
     import yaml
 
     try:
+        # The safe loader builds only plain data: a tag such as !!python/object/apply is an error, not a call.
         card = yaml.safe_load(block)
     except yaml.YAMLError as exc:
-        sink.add(R_SIDECAR, Severity.LOW, f"README.md front matter is not valid YAML: {str(exc)[:120]}", "README.md")
+        problem = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        sink.add(
+            R_SIDECAR,
+            Severity.MEDIUM if "python/" in str(exc) else Severity.LOW,
+            f"README.md front matter is not plain YAML: {problem[:160]}",
+            "README.md",
+            "model cards hold plain data; a Python tag in one is an attempt to run code in tools that load it unsafely",
+        )
+        return
+    except RecursionError:
+        sink.add(R_SIDECAR, Severity.LOW, "README.md front matter is nested too deeply", "README.md")
         return
     if not isinstance(card, dict):
         return
@@ -236,7 +262,7 @@ def _card_facts(text: str, facts: dict[str, Any], sink: FindingSink) -> None:
         license_value = license_value[0] if license_value else None
     facts["license"] = _str_or_none(license_value)
     facts["license_name"] = _str_or_none(card.get("license_name"))
-    facts["base_models"] = _str_list(card.get("base_model"))
-    facts["tags"] = _str_list(card.get("tags"))
-    facts["languages"] = _str_list(card.get("language"))
+    facts["base_models"] = _str_list(card.get("base_model"))[:64]
+    facts["tags"] = _str_list(card.get("tags"))[:256]
+    facts["languages"] = _str_list(card.get("language"))[:256]
     facts["pipeline_tag"] = _str_or_none(card.get("pipeline_tag"))

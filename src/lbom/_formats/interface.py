@@ -27,8 +27,21 @@ class Limits:
     """Elements in one metadata array (GGUF token lists are ~10^5-10^6)."""
     max_string_bytes: int = 16 * 1024 * 1024
     """Bytes in one metadata string (chat templates are a few KB)."""
-    max_kv_count: int = 1_000_000
-    max_tensor_count: int = 10_000_000
+    max_gguf_header_bytes: int = 64 * 1024 * 1024
+    """Bytes of a GGUF header (metadata + tensor table) read into memory; real ones, with a 262k-entry vocabulary
+    and its merges, are 10-20 MB."""
+    max_json_header_bytes: int = 24 * 1024 * 1024
+    """Bytes of JSON (a safetensors header, a sidecar) handed to the JSON parser; real safetensors headers are a
+    few MB (about 120 bytes per tensor)."""
+    max_json_memory: int = 100 * 1024 * 1024
+    """Estimated bytes of Python objects one JSON document may turn into, counted before parsing (see
+    ``lbom._formats.json_bounded``)."""
+    max_retained_chars: int = 16 * 1024 * 1024
+    """Characters of metadata keys and string values a reader keeps for one file."""
+    max_kv_count: int = 65_536
+    """Metadata keys in one file (real GGUF files have under 100)."""
+    max_tensor_count: int = 100_000
+    """Tensors in one file (real checkpoints: a few thousand per file); each costs a few hundred bytes."""
     max_dims: int = 8
     max_nesting: int = 8
     """Depth of arrays inside arrays."""

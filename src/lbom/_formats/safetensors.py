@@ -8,13 +8,13 @@ overlap, each extent must equal elements x dtype size, and the last end must equ
 
 from __future__ import annotations
 
-import json
 import struct
 from collections import Counter
 from typing import Any
 
 from lbom._formats.constants import SAFETENSORS_DTYPE_BITS, SAFETENSORS_MAX_HEADER
 from lbom._formats.interface import ByteSource, FindingSink, Limits
+from lbom._formats.json_bounded import describe, load_json_bounded
 from lbom.model import JsonValue, ModelHeader, Severity, TensorInfo, TensorTypeStat
 
 FORMAT = "safetensors"
@@ -28,6 +28,7 @@ R_DTYPE = "LBOM-ST-006"
 R_SHAPE = "LBOM-ST-007"
 R_OFFSETS = "LBOM-ST-008"
 R_FILE_SIZE = "LBOM-ST-009"
+R_TENSOR_COUNT = "LBOM-ST-010"
 
 _FRAMEWORKS = {"pt": "pytorch", "tf": "tensorflow", "flax": "flax", "jax": "jax", "np": "numpy", "mlx": "mlx"}
 
@@ -40,19 +41,6 @@ def sniff(head: bytes, filename: str) -> bool:
     if length < 2:
         return False
     return head[8:9] == b"{" or (head[8:9] == b" " and head[8:].lstrip(b" ")[:1] == b"{")
-
-
-class _DuplicateKeys(ValueError):
-    pass
-
-
-def _pairs_no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise _DuplicateKeys(key)
-        result[key] = value
-    return result
 
 
 def read(source: ByteSource, limits: Limits) -> ModelHeader:
@@ -87,20 +75,32 @@ def read(source: ByteSource, limits: Limits) -> ModelHeader:
     if len(raw) < header_len:
         sink.add(R_TRUNCATED, Severity.HIGH, "short read in the header", "offset 8")
         return ModelHeader(format=FORMAT, findings=sink.result(), header_bytes_read=bytes_read)
-    try:
-        text = raw.decode("utf-8")
-        header = json.loads(text, object_pairs_hook=_pairs_no_duplicates)
-    except _DuplicateKeys as dup:
-        sink.add(R_DUP_KEY, Severity.HIGH, f"duplicate key {str(dup)!r} in the JSON header", f"key {dup}")
-        header = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        sink.add(R_JSON, Severity.HIGH, f"header is not valid UTF-8 JSON: {message[:200]}", "offset 8")
+    parsed = load_json_bounded(raw, limits, track_duplicates=True)
+    del raw
+    if parsed.problem is not None:
+        if parsed.too_large:
+            sink.add(
+                R_HEADER_SIZE,
+                Severity.MEDIUM,
+                f"header not parsed: {parsed.problem}; tensor facts are missing",
+                "offset 8",
+                "a real safetensors header is a few MB; check where this file came from",
+            )
+        else:
+            sink.add(R_JSON, Severity.HIGH, f"header is not valid JSON: {parsed.problem}", "offset 8")
         return ModelHeader(format=FORMAT, findings=sink.result(), header_bytes_read=bytes_read)
+    for key in parsed.duplicates:
+        sink.add(
+            R_DUP_KEY,
+            Severity.HIGH,
+            f"duplicate key {key!r} in the JSON header (the reference implementation rejects the file)",
+            f"key {key}",
+        )
+    header = parsed.value
     if not isinstance(header, dict):
-        sink.add(R_JSON, Severity.HIGH, f"header is a JSON {type(header).__name__}, not an object", "offset 8")
+        sink.add(R_JSON, Severity.HIGH, f"header is {describe(header)}, not a JSON object", "offset 8")
         return ModelHeader(format=FORMAT, findings=sink.result(), header_bytes_read=bytes_read)
-    return _assemble(header, header_len, size, sink, bytes_read)
+    return _assemble(header, header_len, size, sink, bytes_read, limits)
 
 
 def _metadata(value: Any, sink: FindingSink) -> dict[str, JsonValue]:
@@ -116,12 +116,14 @@ def _metadata(value: Any, sink: FindingSink) -> dict[str, JsonValue]:
                 f"__metadata__[{key!r}] is a {type(item).__name__}; the format allows only strings",
                 f"key __metadata__.{key}",
             )
-            item = json.dumps(item)[:4096]
+            item = describe(item)
         result[str(key)] = item
     return dict(sorted(result.items()))
 
 
-def _assemble(header: dict[str, Any], header_len: int, size: int, sink: FindingSink, bytes_read: int) -> ModelHeader:
+def _assemble(
+    header: dict[str, Any], header_len: int, size: int, sink: FindingSink, bytes_read: int, limits: Limits
+) -> ModelHeader:
     metadata = _metadata(header.pop("__metadata__", {}), sink)
     data_len = size - 8 - header_len
     tensors: list[TensorInfo] = []
@@ -135,21 +137,30 @@ def _assemble(header: dict[str, Any], header_len: int, size: int, sink: FindingS
         if reported[rule] <= 20:
             sink.add(rule, Severity.HIGH, message, f"tensor {name}")
 
-    for name in sorted(header):
+    names = sorted(header)
+    if len(names) > limits.max_tensor_count:
+        sink.add(
+            R_TENSOR_COUNT,
+            Severity.MEDIUM,
+            f"header lists {len(names):,} tensors; only the first {limits.max_tensor_count:,} (by name) were checked",
+            "offset 8",
+        )
+        names = names[: limits.max_tensor_count]
+    for name in names:
         entry = header[name]
         if not isinstance(entry, dict):
-            report(R_JSON, f"entry {name!r} is not an object", name)
+            report(R_JSON, f"entry {name!r} is {describe(entry)}, not a tensor object", name)
             continue
         dtype = entry.get("dtype")
         shape = entry.get("shape")
         offsets = entry.get("data_offsets")
         bits = SAFETENSORS_DTYPE_BITS.get(dtype) if isinstance(dtype, str) else None
         if bits is None:
-            report(R_DTYPE, f"tensor {name!r} has unknown dtype {dtype!r}", name)
+            report(R_DTYPE, f"tensor {name!r} has unknown dtype {describe(dtype)}", name)
         if not (
             isinstance(shape, list) and all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape)
         ):
-            report(R_SHAPE, f"tensor {name!r} shape {str(shape)[:80]} is not a list of non-negative integers", name)
+            report(R_SHAPE, f"tensor {name!r} shape {describe(shape)} is not a list of non-negative integers", name)
             continue
         if not (
             isinstance(offsets, list)
@@ -157,7 +168,7 @@ def _assemble(header: dict[str, Any], header_len: int, size: int, sink: FindingS
             and all(isinstance(o, int) and not isinstance(o, bool) and o >= 0 for o in offsets)
             and offsets[0] <= offsets[1]
         ):
-            report(R_OFFSETS, f"tensor {name!r} data_offsets {str(offsets)[:80]} are not [begin, end]", name)
+            report(R_OFFSETS, f"tensor {name!r} data_offsets {describe(offsets)} are not [begin, end]", name)
             continue
         elements = 1
         for dim in shape:
