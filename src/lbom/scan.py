@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from lbom._formats import ReaderEntry
 from lbom._formats.hf_sidecar import SIDECAR_NAMES, read_sidecars
-from lbom._formats.interface import DEFAULT_LIMITS, Limits
+from lbom._formats.interface import DEFAULT_LIMITS, Limits, printable_path
 from lbom.errors import InputError
 from lbom.model import (
     FileDigest,
@@ -123,7 +123,13 @@ def discover(paths: Sequence[str]) -> _Discovery:
         elif stat.S_ISREG(st.st_mode):
             directory = os.path.dirname(root) or "."
             found.candidates.append(
-                Candidate(root, os.path.realpath(root), os.path.basename(root), directory, st.st_size)
+                Candidate(
+                    printable_path(root),
+                    os.path.realpath(root),
+                    printable_path(os.path.basename(root)),
+                    directory,
+                    st.st_size,
+                )
             )
             found.directories.setdefault(directory, set(_listdir_or_empty(directory)))
         else:
@@ -152,14 +158,16 @@ def _walk(root: str, found: _Discovery) -> None:
                 entries = sorted(it, key=lambda e: e.name)
         except OSError as exc:
             found.findings.append(
-                Finding(R_UNREADABLE, Severity.LOW, f"directory skipped: {_os_problem(exc)}", abs_dir)
+                Finding(R_UNREADABLE, Severity.LOW, f"directory skipped: {_os_problem(exc)}", printable_path(abs_dir))
             )
             continue
         found.directories[abs_dir] = {e.name for e in entries}
         subdirs = []
         for entry in entries:
             rel = os.path.join(rel_dir, entry.name) if rel_dir else entry.name
-            display = os.path.join(root, rel)
+            # ``path`` opens the file; ``display`` (escaped if the name is not valid UTF-8) goes into documents.
+            path = os.path.join(root, rel)
+            display = printable_path(path)
             try:
                 is_link = entry.is_symlink()
                 if entry.is_dir(follow_symlinks=False):
@@ -183,8 +191,8 @@ def _walk(root: str, found: _Discovery) -> None:
                     Finding(R_SKIPPED, Severity.LOW, "skipped: not a regular file (FIFO, device or socket)", display)
                 )
                 continue
-            real = os.path.realpath(display) if is_link else display
-            found.candidates.append(Candidate(display, real, rel, abs_dir, st.st_size))
+            real = os.path.realpath(path) if is_link else path
+            found.candidates.append(Candidate(display, real, printable_path(rel), abs_dir, st.st_size))
         # Depth-first in sorted order: push reversed so the smallest name is walked first.
         stack.extend(reversed(subdirs))
 

@@ -29,7 +29,7 @@ from lbom._formats.constants import (
     LLAMA_FTYPE_NAMES,
     LLAMA_FTYPE_RETIRED,
 )
-from lbom._formats.interface import ByteSource, FindingSink, Limits
+from lbom._formats.interface import ByteSource, FindingSink, Limits, paused_gc
 from lbom.model import (
     ARRAY_PREVIEW_LEN,
     BaseModelRef,
@@ -138,12 +138,13 @@ class _State:
     u32: Callable[..., tuple[Any, ...]] = field(init=False)
     u64: Callable[..., tuple[Any, ...]] = field(init=False)
     utf8_reported: int = 0
-    values_left: int = _FILE_PREVIEW_VALUES
+    values_left: int = 0
     """Preview values the whole file may still keep (many keys x nested previews would add up otherwise)."""
     chars_left: int = 0
     """Characters of keys and string values the reader may still keep (``Limits.max_retained_chars``)."""
 
     def __post_init__(self) -> None:
+        self.values_left = _FILE_PREVIEW_VALUES
         self.chars_left = self.limits.max_retained_chars
         self.u32 = struct.Struct(self.e + "I").unpack_from
         self.u64 = struct.Struct(self.e + "Q").unpack_from
@@ -542,7 +543,8 @@ def read(source: ByteSource, limits: Limits) -> ModelHeader:
     parsed = _Parsed()
     window = _Window(source, min(limits.max_header_bytes, limits.max_gguf_header_bytes))
     try:
-        _parse(window, limits, sink, parsed)
+        with paused_gc():
+            _parse(window, limits, sink, parsed)
     except _Stop as stop:
         sink.add(
             stop.rule_id,
@@ -551,7 +553,10 @@ def read(source: ByteSource, limits: Limits) -> ModelHeader:
             stop.location,
             "the file is malformed or truncated; re-download it",
         )
-    return _assemble(parsed, source, sink, len(window.buf))
+    bytes_read = len(window.buf)
+    del window  # the header bytes are no longer needed; free them before building the result
+    with paused_gc():
+        return _assemble(parsed, source, sink, bytes_read)
 
 
 def _parse(window: _Window, limits: Limits, sink: FindingSink, parsed: _Parsed) -> None:
@@ -600,16 +605,19 @@ def _parse(window: _Window, limits: Limits, sink: FindingSink, parsed: _Parsed) 
         parsed.kv_types[key] = vtype
     if tensor_count > limits.max_tensor_count or tensor_count * 24 > st.remaining():
         raise _Stop(R_CAP, f"tensor count {tensor_count:,} is impossible for this file or above the cap", "offset 8")
+    # One unpack per tensor for the fixed-size part after the name: n_dims x uint64 dims, uint32 type, uint64 offset.
+    layouts = [struct.Struct(f"{e}{n}QIQ") for n in range(limits.max_dims + 1)]
     for index in range(tensor_count):
         name_offset = st.pos
         name = st.keep(st.read_string(f"name of tensor {index}", _KEY_CAP), _KEY_CAP, f"offset {name_offset}")
         n_dims = st.read_u32(f"dimension count of tensor {name}")
         if n_dims > limits.max_dims:
             raise _Stop(R_TENSOR_SHAPE, f"tensor {name!r} claims {n_dims} dimensions", f"tensor {name}")
-        dims = tuple(st.read_u64(f"dimension of tensor {name}") for _ in range(n_dims))
-        ttype = st.read_u32(f"type of tensor {name}")
-        offset = st.read_u64(f"offset of tensor {name}")
-        parsed.tensors.append((name, ttype, dims, offset))
+        layout = layouts[n_dims]
+        window.ensure(st.pos + layout.size, f"shape, type and offset of tensor {name}", st.pos)
+        *dims, ttype, offset = layout.unpack_from(window.buf, st.pos)
+        st.pos += layout.size
+        parsed.tensors.append((name, ttype, tuple(dims), offset))
     parsed.header_end = st.pos
 
 

@@ -9,8 +9,10 @@ only when the bytes cannot be read at all.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
@@ -33,7 +35,7 @@ class Limits:
     max_json_header_bytes: int = 24 * 1024 * 1024
     """Bytes of JSON (a safetensors header, a sidecar) handed to the JSON parser; real safetensors headers are a
     few MB (about 120 bytes per tensor)."""
-    max_json_memory: int = 100 * 1024 * 1024
+    max_json_memory: int = 128 * 1024 * 1024
     """Estimated bytes of Python objects one JSON document may turn into, counted before parsing (see
     ``lbom._formats.json_bounded``)."""
     max_retained_chars: int = 16 * 1024 * 1024
@@ -163,12 +165,41 @@ class Reader(Protocol):
 SNIFF_BYTES = 512
 
 
+@contextlib.contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a reader builds many acyclic objects.
+
+    Each collection walks every live container, and building 10^5 tensor records triggers many of them: with
+    the collector on, checking a 90,000-tensor header took seconds instead of a fraction of one.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def printable_path(path: str) -> str:
+    """``path`` with undecodable file-name bytes (surrogate escapes) shown as ``\\xNN``, so it can be written
+    as UTF-8 (JSON, SBOMs) while the original string is still used to open the file."""
+    try:
+        path.encode("utf-8")
+        return path
+    except UnicodeEncodeError:
+        return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 @dataclass
 class FindingSink:
     """Collects a reader's findings with the file name filled in, so reader code stays short."""
 
     file: str
     found: list[Finding] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.file = printable_path(self.file)
 
     def add(
         self,

@@ -13,7 +13,7 @@ from collections import Counter
 from typing import Any
 
 from lbom._formats.constants import SAFETENSORS_DTYPE_BITS, SAFETENSORS_MAX_HEADER
-from lbom._formats.interface import ByteSource, FindingSink, Limits
+from lbom._formats.interface import ByteSource, FindingSink, Limits, paused_gc
 from lbom._formats.json_bounded import describe, load_json_bounded
 from lbom.model import JsonValue, ModelHeader, Severity, TensorInfo, TensorTypeStat
 
@@ -75,7 +75,8 @@ def read(source: ByteSource, limits: Limits) -> ModelHeader:
     if len(raw) < header_len:
         sink.add(R_TRUNCATED, Severity.HIGH, "short read in the header", "offset 8")
         return ModelHeader(format=FORMAT, findings=sink.result(), header_bytes_read=bytes_read)
-    parsed = load_json_bounded(raw, limits, track_duplicates=True)
+    with paused_gc():
+        parsed = load_json_bounded(raw, limits, track_duplicates=True)
     del raw
     if parsed.problem is not None:
         if parsed.too_large:
@@ -100,7 +101,8 @@ def read(source: ByteSource, limits: Limits) -> ModelHeader:
     if not isinstance(header, dict):
         sink.add(R_JSON, Severity.HIGH, f"header is {describe(header)}, not a JSON object", "offset 8")
         return ModelHeader(format=FORMAT, findings=sink.result(), header_bytes_read=bytes_read)
-    return _assemble(header, header_len, size, sink, bytes_read, limits)
+    with paused_gc():
+        return _assemble(header, header_len, size, sink, bytes_read, limits)
 
 
 def _metadata(value: Any, sink: FindingSink) -> dict[str, JsonValue]:
