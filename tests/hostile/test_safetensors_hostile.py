@@ -64,7 +64,8 @@ def test_deep_but_parseable_nesting_in_a_shape() -> None:
 
 
 def test_duplicate_keys() -> None:
-    text = b'{"a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}, "a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}'
+    entry = b'{"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}'
+    text = b'{"a": ' + entry + b', "a": ' + entry + b"}"
     header = read_bytes(raw_st(None, b"\0" * 4, raw_json=text))
     assert st_reader.R_DUP_KEY in rules(header)
 

@@ -24,6 +24,8 @@ def write_output(text: str, output: str | None) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
+        # mkstemp makes the file private (0600); give it the mode a plain open() would have.
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, output)
     except OSError as exc:
         with contextlib.suppress(OSError):
@@ -41,3 +43,9 @@ def output_option(function: Any) -> Any:
         type=click.Path(dir_okay=False, path_type=str),
         help="Write to FILE (atomically) instead of stdout.",
     )(function)
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask

@@ -46,21 +46,10 @@ def render(result: ScanResult, options: RenderOptions) -> str:
     from rich.text import Text
 
     table = Table(title=Text(f"l-bom {escape_control(result.tool_version)} - {len(result.models)} model(s)"))
-    for column in (
-        "Model",
-        "Format",
-        "Architecture",
-        "Params",
-        "Quant",
-        "Dtype",
-        "Context",
-        "Vocab",
-        "License",
-        "Size",
-        "SHA-256",
-        "Findings",
-    ):
+    for column in ("Model", "Format", "Architecture", "Params", "Quant", "Dtype", "Context", "Vocab", "License"):
         table.add_column(column, overflow="fold")
+    for column in ("Size", "SHA-256", "Findings"):
+        table.add_column(column, overflow="fold", min_width=7 if column == "Size" else None)
     for model in result.models:
         sha = model.sha256
         cells = (
@@ -74,7 +63,7 @@ def render(result: ScanResult, options: RenderOptions) -> str:
             _cell(model.vocab_size),
             _cell(model.license),
             human_size(model.total_size),
-            (sha[:12] + "...") if sha else ("(multi-file)" if model.is_multi_file else "-"),
+            sha[:12] if sha else ("(multi-file)" if model.is_multi_file else "-"),
             _findings_cell(model),
         )
         # Text objects: names from files must never be read as Rich markup.
