@@ -1,0 +1,136 @@
+"""Core read speed: the GGUF header of a 262,144-token / 150,000-merge model, in-process and as a whole command.
+
+Prints one table of medians and ratios, every figure measured in this run on this machine:
+
+- l-bom's GGUF reader (``lbom._formats.gguf.read``), in-process;
+- a naive reader doing one ``read()`` per field and per array element (how the earlier tool worked);
+- gguf-py's ``GGUFReader`` (~20 s on such a file; run once; ``--skip-gguf-py`` leaves it out);
+- ``l-bom scan FILE --no-hash`` as a whole process, next to ``python -c pass`` (interpreter start-up alone).
+
+Run from the repository root: ``python benchmarks/bench_core.py [--runs N] [--skip-gguf-py]``. Targets: the
+in-process read <= 100 ms, the whole command <= 0.25 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import struct
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, BinaryIO
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "benchmarks" / ".corpus"
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "src"))
+
+from tests.builders import big_vocab_gguf  # noqa: E402
+
+from lbom._formats import gguf as gguf_reader  # noqa: E402
+from lbom._formats.interface import DEFAULT_LIMITS, LocalFileSource  # noqa: E402
+
+_SCALARS = {0: "B", 1: "b", 2: "H", 3: "h", 4: "I", 5: "i", 6: "f", 7: "?", 10: "Q", 11: "q", 12: "d"}
+
+
+def naive_read(path: Path) -> dict[str, Any]:
+    """The baseline: a file object and one read() per field and per array element, nothing kept in bulk."""
+
+    def read_value(f: BinaryIO, vtype: int) -> Any:
+        if vtype == 8:
+            (length,) = struct.unpack("<Q", f.read(8))
+            return f.read(length).decode("utf-8", "replace")
+        if vtype == 9:
+            (elem_type,) = struct.unpack("<I", f.read(4))
+            (count,) = struct.unpack("<Q", f.read(8))
+            return [read_value(f, elem_type) for _ in range(count)]
+        fmt = _SCALARS[vtype]
+        (value,) = struct.unpack("<" + fmt, f.read(struct.calcsize(fmt)))
+        return value
+
+    with path.open("rb") as f:
+        assert f.read(4) == b"GGUF"
+        (_version,) = struct.unpack("<I", f.read(4))
+        (tensor_count,) = struct.unpack("<Q", f.read(8))
+        (kv_count,) = struct.unpack("<Q", f.read(8))
+        kv: dict[str, Any] = {}
+        for _ in range(kv_count):
+            key = read_value(f, 8)
+            (vtype,) = struct.unpack("<I", f.read(4))
+            kv[key] = read_value(f, vtype)
+        for _ in range(tensor_count):
+            read_value(f, 8)
+            (n_dims,) = struct.unpack("<I", f.read(4))
+            for _ in range(n_dims):
+                f.read(8)
+            f.read(4 + 8)
+    return kv
+
+
+def lbom_read(path: Path) -> Any:
+    with LocalFileSource(str(path)) as source:
+        return gguf_reader.read(source, DEFAULT_LIMITS)
+
+
+def gguf_py_read(path: Path) -> Any:
+    import gguf
+
+    return gguf.GGUFReader(str(path))
+
+
+def median_seconds(action: Callable[[], object], runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def process_seconds(argv: list[str], runs: int) -> float:
+    def run() -> None:
+        subprocess.run(argv, check=True, stdout=subprocess.DEVNULL)
+
+    run()  # warm the page cache and .pyc files
+    return median_seconds(run, runs)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=7, help="runs per measurement (median reported)")
+    parser.add_argument("--skip-gguf-py", action="store_true", help="leave out gguf-py's GGUFReader (~20 s)")
+    args = parser.parse_args()
+
+    CORPUS.mkdir(parents=True, exist_ok=True)
+    path = CORPUS / "vocab-262k-merges-150k.gguf"
+    if not path.exists():
+        big_vocab_gguf(path)
+    header = lbom_read(path)
+    assert header.vocab_size == 262_144 and not header.findings, header.findings
+    assert len(naive_read(path)["tokenizer.ggml.tokens"]) == 262_144
+
+    rows: list[tuple[str, float, str]] = []
+    ours = median_seconds(lambda: lbom_read(path), args.runs)
+    rows.append(("l-bom GGUF header read (in-process)", ours, "<= 0.100 s"))
+    rows.append(("naive reader, one read() per field/element", median_seconds(lambda: naive_read(path), 3), ""))
+    if not args.skip_gguf_py:
+        rows.append(("gguf-py GGUFReader (1 run)", median_seconds(lambda: gguf_py_read(path), 1), ""))
+    command = [sys.executable, "-m", "lbom", "scan", str(path), "--no-hash"]
+    cli = process_seconds(command, args.runs)
+    rows.append(
+        ("python -c pass (interpreter start-up)", process_seconds([sys.executable, "-c", "pass"], args.runs), "")
+    )
+    rows.append(("l-bom scan FILE --no-hash (whole process)", cli, "<= 0.250 s"))
+
+    print(f"file: {path.name}, {path.stat().st_size / 2**20:.1f} MiB; medians of {args.runs} runs unless noted\n")
+    print(f"{'measurement':<46} {'median':>10} {'vs l-bom read':>14}  target")
+    for name, seconds, target in rows:
+        ratio = seconds / ours
+        print(f"{name:<46} {seconds * 1000:>8.1f} ms {ratio:>13.1f}x  {target}")
+
+
+if __name__ == "__main__":
+    main()
