@@ -161,6 +161,13 @@ _RULES: tuple[Rule, ...] = (
         "A well-known key (general.file_type, context length, ...) has a value of an unexpected type.",
         "Re-convert the model; the value was ignored.",
     ),
+    Rule(
+        "LBOM-GGUF-016",
+        "Duplicate GGUF tensor name",
+        _H,
+        "Two entries of the tensor table share a name; loaders keep only one of them.",
+        "The file is corrupt or crafted; re-convert or re-download it.",
+    ),
     # --- safetensors reader ---------------------------------------------------------------------------------
     Rule(
         "LBOM-ST-001",
@@ -173,7 +180,8 @@ _RULES: tuple[Rule, ...] = (
         "LBOM-ST-002",
         "safetensors header too large",
         _H,
-        "The announced JSON header is larger than the reference implementation accepts (100,000,000 bytes).",
+        "The announced JSON header is larger than the reference implementation accepts (100,000,000 bytes), or "
+        "parsing it would exceed l-bom's JSON caps (Limits.max_json_header_bytes, max_json_memory).",
         "The file is corrupt or hostile; the reference loader refuses it.",
     ),
     Rule(
@@ -225,6 +233,14 @@ _RULES: tuple[Rule, ...] = (
         _H,
         "The data buffer is longer or shorter than the tensors the header declares.",
         "The file is truncated or altered; download it again.",
+    ),
+    Rule(
+        "LBOM-ST-010",
+        "Too many safetensors tensors",
+        _M,
+        "The header lists more tensors than l-bom checks in one file (Limits.max_tensor_count); only the first "
+        "ones, by name, were checked.",
+        "Real checkpoints hold a few thousand tensors per file; check where this file came from.",
     ),
     # --- pickle / PyTorch reader --------------------------------------------------------------------------
     Rule(
