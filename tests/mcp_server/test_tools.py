@@ -52,6 +52,14 @@ def test_default_roots_fall_back_to_the_current_folder(tmp_path: Path, monkeypat
     assert tools.default_roots() == [str(tmp_path)]
 
 
+def test_default_roots_are_the_stores_that_exist(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    hub = tmp_path / "hub"
+    hub.mkdir()
+    monkeypatch.setenv("HF_HUB_CACHE", str(hub))
+    assert str(hub) in tools.default_roots()
+    assert str(tmp_path) not in tools.default_roots()
+
+
 def test_confinement_uses_real_paths(tmp_path: Path) -> None:
     root = tmp_path / "root"
     root.mkdir()

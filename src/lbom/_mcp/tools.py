@@ -65,15 +65,13 @@ def make_config(
 
 
 def default_roots() -> list[str]:
-    """The model stores that exist on this machine (when the stores module is present); else the current folder."""
+    """The model stores that exist on this machine (HF hub cache, Ollama, LM Studio, llama.cpp); else the cwd."""
     return _existing_store_paths() or [os.getcwd()]
 
 
 def _existing_store_paths() -> list[str]:
-    try:
-        from lbom._stores import existing_stores  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        return []
+    from lbom._stores import existing_stores
+
     return [location.path for location in existing_stores()]
 
 
