@@ -285,6 +285,7 @@ _FINDING: dict[str, Any] = {
     },
     "required": ["rule_id", "severity", "message"],
 }
+_HASH = {"type": "boolean", "default": True, "description": "Compute SHA-256 of every file."}
 _PATH = {
     "type": "string",
     "minLength": 1,
@@ -313,7 +314,7 @@ TOOLS: tuple[ToolSpec, ...] = (
             "type": "object",
             "properties": {
                 "path": _PATH,
-                "hash": {"type": "boolean", "default": True, "description": "Compute SHA-256 of every file."},
+                "hash": _HASH,
             },
             "required": ["path"],
             "additionalProperties": False,
@@ -379,7 +380,7 @@ TOOLS: tuple[ToolSpec, ...] = (
             "properties": {
                 "path": _PATH,
                 "policy": {"type": "string", "minLength": 1, "description": "Policy TOML text."},
-                "hash": {"type": "boolean", "default": True, "description": "Compute SHA-256 of every file."},
+                "hash": _HASH,
             },
             "required": ["path"],
             "additionalProperties": False,
