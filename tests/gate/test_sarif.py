@@ -15,11 +15,12 @@ from lbom.model import Finding, Severity
 from tests.builders import write_gguf
 
 SCHEMA = json.loads((Path(__file__).resolve().parents[1] / "data" / "sarif-schema-2.1.0.json").read_text())
+jsonschema.Draft7Validator.check_schema(SCHEMA)
+VALIDATOR = jsonschema.Draft7Validator(SCHEMA)
 
 
 def validate(document: Any) -> None:
-    jsonschema.Draft7Validator.check_schema(SCHEMA)
-    errors = sorted(jsonschema.Draft7Validator(SCHEMA).iter_errors(document), key=lambda e: list(e.path))
+    errors = sorted(VALIDATOR.iter_errors(document), key=lambda e: list(e.path))
     assert not errors, [f"{list(e.path)}: {e.message}" for e in errors[:5]]
 
 

@@ -38,8 +38,9 @@ R_TOO_LARGE = "LBOM-TPL-006"
 R_RESOURCES = "LBOM-TPL-007"
 R_LOADS_TEMPLATES = "LBOM-TPL-008"
 
-MAX_TEMPLATE_CHARS = 256 * 1024
-"""Real chat templates are a few KB (the longest tool-calling ones ~20 KB); larger ones are not parsed."""
+MAX_TEMPLATE_CHARS = 128 * 1024
+"""Real chat templates are a few KB (the longest tool-calling ones ~20 KB); larger ones are not parsed, which also
+bounds the parser's time on hostile input (it is linear, but slow per token)."""
 MAX_FINDINGS_PER_RULE = 10
 MAX_NODES = 200_000
 HUGE_COUNT = 10_000
@@ -214,33 +215,35 @@ def _environment() -> Any:
     return _ENV
 
 
+_INVISIBLE_RE = re.compile(
+    "[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff"
+    "\U000e0000-\U000e007f\U000e0100-\U000e01ef]"
+)
+"""Every character _invisible_kind names, for a C-speed first pass over templates of any size."""
+
+
+def _invisible_kind(code: int) -> str:
+    if code in _BIDI:
+        return "bidi control"
+    if code in _ZERO_WIDTH:
+        return "zero-width"
+    if 0xE0000 <= code <= 0xE007F:
+        return "tag character"
+    return "variation selector"
+
+
 def _hidden_unicode(text: str, report: _Report) -> None:
     kinds: dict[str, list[int]] = {}
-    first: tuple[int, int] | None = None
-    line, column = 1, 0
-    for char in text:
-        column += 1
-        if char == "\n":
-            line, column = line + 1, 0
-            continue
-        code = ord(char)
-        if code < 0x00AD:
-            continue
-        if code in _BIDI:
-            kind = "bidi control"
-        elif code in _ZERO_WIDTH:
-            kind = "zero-width"
-        elif 0xE0000 <= code <= 0xE007F:
-            kind = "tag character"
-        elif 0xE0100 <= code <= 0xE01EF:
-            kind = "variation selector"
-        else:
-            continue
-        kinds.setdefault(kind, []).append(code)
+    first: int | None = None
+    for match in _INVISIBLE_RE.finditer(text):
+        code = ord(match.group(0))
+        kinds.setdefault(_invisible_kind(code), []).append(code)
         if first is None:
-            first = (line, column)
+            first = match.start()
     if not kinds or first is None:
         return
+    line = text.count("\n", 0, first) + 1
+    column = first - (text.rfind("\n", 0, first) + 1) + 1
     parts = []
     for kind, codes in sorted(kinds.items()):
         distinct = sorted(set(codes))[:4]
@@ -255,8 +258,8 @@ def _hidden_unicode(text: str, report: _Report) -> None:
     report.add(
         R_HIDDEN_UNICODE,
         Severity.HIGH,
-        f"chat template contains invisible characters: {'; '.join(parts)}{hidden} (first at column {first[1]})",
-        first[0],
+        f"chat template contains invisible characters: {'; '.join(parts)}{hidden} (first at column {column})",
+        line,
         "inspect the template with the code points shown; replace it with a clean one",
     )
 
@@ -411,34 +414,39 @@ class _AstChecks:
         return names
 
     def _taint(self) -> set[str]:
+        """Names that carry the conversation: the request inputs and everything assigned from them."""
         from jinja2 import nodes
 
         tainted = set(REQUEST_INPUTS) | {"loop"}
-        flows: list[tuple[list[str], list[nodes.Node]]] = []
+        # name -> names assigned from an expression that reads it; propagated with a worklist (linear).
+        feeds: dict[str, set[str]] = {}
         for node in self.all_nodes:
             if isinstance(node, nodes.Assign):
-                flows.append((_target_names(node.target), [node.node]))
+                targets, sources = _target_names(node.target), [node.node]
             elif isinstance(node, nodes.AssignBlock):
-                flows.append((_target_names(node.target), list(node.body)))
+                targets, sources = _target_names(node.target), list(node.body)
             elif isinstance(node, nodes.For):
-                flows.append((_target_names(node.target), [node.iter]))
+                targets, sources = _target_names(node.target), [node.iter]
             elif isinstance(node, (nodes.Macro, nodes.CallBlock)):
                 # Macro parameters are whatever the caller passes: usually messages or tools.
                 tainted.update(arg.name for arg in node.args)
-        for _round in range(32):
-            before = len(tainted)
-            for targets, sources in flows:
-                if any(self._depends(source, tainted) for source in sources):
-                    tainted.update(targets)
-            if len(tainted) == before:
-                break
+                continue
+            else:
+                continue
+            for source in sources:
+                for name in _names_read(source):
+                    feeds.setdefault(name, set()).update(targets)
+        todo = list(tainted)
+        while todo:
+            for target in feeds.get(todo.pop(), ()):
+                if target not in tainted:
+                    tainted.add(target)
+                    todo.append(target)
         return tainted
 
-    def _depends(self, expr: nodes.Node, tainted: set[str] | None = None) -> bool:
-        from jinja2 import nodes
-
-        names = self.tainted if tainted is None else tainted
-        return any(isinstance(node, nodes.Name) and node.name in names for node in _walk(expr))
+    def _depends(self, expr: nodes.Node) -> bool:
+        """Whether the expression reads a variable that carries the conversation."""
+        return not _names_read(expr).isdisjoint(self.tainted)
 
     # --- fixed text reaching every prompt ----------------------------------------------------------------
 
@@ -516,6 +524,12 @@ class _AstChecks:
             elif isinstance(node, nodes.Name) and not cond and node.name in self.literal_vars:
                 found.extend((text, node.lineno) for text in self.literal_vars[node.name])
         return found
+
+
+def _names_read(expr: nodes.Node) -> set[str]:
+    from jinja2 import nodes
+
+    return {node.name for node in _walk(expr) if isinstance(node, nodes.Name) and node.ctx == "load"}
 
 
 def _target_names(target: nodes.Node) -> list[str]:
