@@ -451,14 +451,3 @@ def test_too_many_pending_scans_are_refused(
     release.set()
     assert all(gui.wait(job_id)["state"] == "done" for job_id in ids)
     assert gui.post("/api/scans", body).status == 202
-
-
-def test_gate_endpoints_exist_only_with_the_gate_library(start_gui: StartGui, tree: dict[str, Path]) -> None:
-    from lbom._web import gate
-
-    gui = start_gui([tree["root"]])
-    features = gui.get("/api/info").json()["features"]
-    assert features == {"diff": gate.available(), "verify": gate.available(), "lock": gate.available()}
-    if not gate.available():
-        assert gui.post("/api/diff", {"old": "a", "new": "b"}).status == 404
-        assert gui.post("/api/verify", {"scan": "a", "lock": ""}).status == 404

@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 
-from lbom._web import gate
 from lbom._web import jobs as web_jobs
 from lbom._web.server import available_formats
 from tests.conftest import EXAMPLES, ROOT
@@ -220,7 +219,6 @@ def test_hostile_names_are_shown_as_text_with_their_findings(browser: Any, start
     assert page.errors == []
 
 
-@pytest.mark.skipif(not gate.available(), reason="this tree has no gate library (lbom._diff/_lock/_verify)")
 def test_lock_verify_and_compare_from_the_page(browser: Any, start_gui: StartGui, tmp_path: Path) -> None:
     from tests.builders import write_gguf
 
@@ -246,7 +244,7 @@ def test_lock_verify_and_compare_from_the_page(browser: Any, start_gui: StartGui
     write_gguf(root / "m.gguf", extra={"general.name": "Pinned", "general.license": "mit"})  # the file changes
     page.get_by_role("button", name=f"Scan {root}", exact=True).click()
     page.wait_for_function("document.querySelectorAll('#scans li').length === 2")
-    page.locator("#diff-run:not([disabled])").wait_for()
+    page.locator("#diff-run").wait_for()
     page.locator("#lock-file").set_input_files(str(lock_path))
     page.locator("#verify-run").click()
     page.get_by_text("✗ Differences found.").wait_for()
@@ -254,5 +252,14 @@ def test_lock_verify_and_compare_from_the_page(browser: Any, start_gui: StartGui
     page.locator("#diff-run").click()
     page.get_by_text("✗ Differences found.").wait_for()
     assert "license" in page.locator("#gate-output pre").inner_text()
+
+    policy_path = tmp_path / "policy.toml"
+    policy_path.write_text('[formats]\ndeny = ["gguf"]\n', encoding="utf-8")
+    page.locator("#policy-file").set_input_files(str(policy_path))
+    page.locator("#policy-run").click()
+    page.locator("#gate-output .findings li").first.wait_for()
+    assert "LBOM-POLICY" in page.locator("#gate-output .findings").inner_text()
+    assert page.locator("#gate-verdict").inner_text() == "✗ The policy fails."
+    shot(page, "gui-policy.png")
     shot(page, "gui-compare.png")
     assert page.errors == []

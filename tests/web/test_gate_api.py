@@ -7,12 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from lbom._web import gate
 from tests.builders import write_gguf
 from tests.web.conftest import Gui
 
 StartGui = Callable[[list[Path]], Gui]
-pytestmark = pytest.mark.skipif(not gate.available(), reason="this tree has no gate library (lbom._diff/_lock/_verify)")
 
 
 @pytest.fixture
@@ -32,7 +30,7 @@ def scan(gui: Gui, paths: list[Path], hash: bool = True) -> str:
 
 def test_gate_features_are_offered(start_gui: StartGui, models: Path) -> None:
     features = start_gui([models]).get("/api/info").json()["features"]
-    assert features == {"diff": True, "verify": True, "lock": True}
+    assert features == {"diff": True, "verify": True, "lock": True, "policy": True}
 
 
 def test_diff_two_scans_of_a_changed_folder(start_gui: StartGui, models: Path) -> None:
@@ -88,3 +86,20 @@ def test_lock_and_verify_refusals(start_gui: StartGui, models: Path) -> None:
     assert gui.post("/api/verify", {"scan": hashed, "lock": "lock_version = 99\n"}).status == 400
     assert gui.post("/api/verify", {"scan": hashed, "lock": 3}).status == 400
     assert gui.post("/api/verify", {"scan": "nope", "lock": ""}).status == 404
+
+
+def test_policy_check(start_gui: StartGui, models: Path) -> None:
+    gui = start_gui([models])
+    job_id = scan(gui, [models])
+    allow = '[formats]\nallow = ["gguf"]\n'
+    passed = gui.post("/api/policy", {"scan": job_id, "policy": allow}).json()
+    assert passed["ok"] is True and passed["findings"] == []
+    deny = '[formats]\ndeny = ["gguf"]\n[require]\nfields = ["license"]\n'
+    failed = gui.post("/api/policy", {"scan": job_id, "policy": deny}).json()
+    assert failed["ok"] is False
+    assert {f["rule_id"].split("-")[1] for f in failed["findings"]} == {"POLICY"}
+    assert len(failed["findings"]) >= 2 and "a.gguf" in failed["text"]
+    typo = gui.post("/api/policy", {"scan": job_id, "policy": "[formts]\nallow = []\n"})
+    assert typo.status == 400 and typo.json()["error"]
+    assert gui.post("/api/policy", {"scan": job_id, "policy": None}).status == 400
+    assert gui.get("/api/policy").status == 405

@@ -326,20 +326,26 @@ class GuiHandler(http.server.BaseHTTPRequestHandler):
             self._json(HTTPStatus.OK, result_document(self._result(parts[1])))
         elif route == ("GET", "scans", "*", "export"):
             self._export(parts[1], query)
-        elif route == ("GET", "scans", "*", "lock") and gate.available():
+        elif route == ("GET", "scans", "*", "lock"):
             text = gate.lock_text(self._result(parts[1]), self._single_root(parts[1]))
             extra = {"Content-Disposition": 'attachment; filename="models.lock"'} if _one(query, "download") else {}
             self._send(HTTPStatus.OK, text.encode("utf-8"), "text/plain; charset=utf-8", extra)
-        elif route == ("POST", "diff") and gate.available():
+        elif route == ("POST", "diff"):
             self._json(HTTPStatus.OK, self._diff(self._read_json_body()))
-        elif route == ("POST", "verify") and gate.available():
+        elif route == ("POST", "verify"):
             body = _object(self._read_json_body())
             scan_id, lock = body.get("scan"), body.get("lock")
             if not isinstance(lock, str):
                 raise ApiError(HTTPStatus.BAD_REQUEST, "lock must be the text of a lock file")
             result = self._result(scan_id)
             self._json(HTTPStatus.OK, gate.verify_against(lock, result, self._single_root(str(scan_id))))
-        elif parts[:1] in (["info"], ["browse"], ["scans"]):
+        elif route == ("POST", "policy"):
+            body = _object(self._read_json_body())
+            policy = body.get("policy")
+            if not isinstance(policy, str):
+                raise ApiError(HTTPStatus.BAD_REQUEST, "policy must be the text of a policy file")
+            self._json(HTTPStatus.OK, gate.check_policy(policy, self._result(body.get("scan"))))
+        elif parts[:1] in (["info"], ["browse"], ["scans"], ["diff"], ["verify"], ["policy"]):
             raise ApiError(HTTPStatus.METHOD_NOT_ALLOWED, "method not allowed")
         else:
             raise ApiError(HTTPStatus.NOT_FOUND, "no such API endpoint")
@@ -352,7 +358,7 @@ class GuiHandler(http.server.BaseHTTPRequestHandler):
             "roots": list(self.server.config.roots.displays),
             "formats": list(available_formats()),
             "max_body_bytes": MAX_BODY_BYTES,
-            "features": {"diff": gate.available(), "verify": gate.available(), "lock": gate.available()},
+            "features": {"diff": True, "verify": True, "lock": True, "policy": True},
         }
 
     def _single_root(self, job_id: str) -> str:

@@ -643,14 +643,14 @@ async function copyUrl(path, fmt) {
 function renderGate() {
   const features = (state.info && state.info.features) || {};
   const section = $("gate");
-  section.hidden = !(features.diff || features.verify) || !state.result;
+  section.hidden = !(features.diff || features.verify || features.policy) || !state.result;
   if (section.hidden) return;
   const body = $("gate-body");
   clear(body);
   const output = el("div", { id: "gate-output", "aria-live": "polite" });
-  const run = async (path, payload) => {
+  const run = async (path, payload, verdicts) => {
     showGateOutput(output, { text: "Working…" });
-    try { showGateOutput(output, await api(path, { method: "POST", body: payload })); }
+    try { showGateOutput(output, await api(path, { method: "POST", body: payload }), verdicts); }
     catch (err) { showGateOutput(output, { error: err.message }); }
   };
   if (features.diff) {
@@ -658,10 +658,13 @@ function renderGate() {
     const select = el("select", { id: "diff-old", "aria-label": "Earlier scan to compare with" },
       done.map((j) => el("option", { value: j.id },
         new Date(j.created * 1000).toLocaleTimeString() + " · " + j.paths.join(", "))));
-    body.append(el("div", { class: "gate-row" }, el("span", {}, "Compare with the scan"), select,
-      el("button", { type: "button", id: "diff-run", disabled: done.length === 0,
-        onclick: () => run("/api/diff", { old: select.value, new: state.jobId }) }, "Compare"),
-      done.length === 0 ? el("span", { class: "muted small" }, "(run another scan first)") : null));
+    if (done.length) {
+      body.append(el("div", { class: "gate-row" }, el("span", {}, "Compare with the scan"), select,
+        el("button", { type: "button", id: "diff-run",
+          onclick: () => run("/api/diff", { old: select.value, new: state.jobId }) }, "Compare")));
+    } else {
+      body.append(el("p", { class: "muted small" }, "Run another scan to compare two scans."));
+    }
     const saved = el("input", { type: "file", id: "diff-file", accept: ".json,.lock,.toml,.txt",
       "aria-label": "Saved l-bom JSON or lock file to compare with" });
     body.append(el("div", { class: "gate-row" }, el("span", {}, "…or with a saved l-bom JSON or lock file"), saved,
@@ -679,17 +682,28 @@ function renderGate() {
         await run("/api/verify", { scan: state.jobId, lock: await lock.files[0].text() });
       } }, "Verify")));
   }
+  if (features.policy) {
+    const policy = el("input", { type: "file", id: "policy-file", accept: ".toml,.txt", "aria-label": "Policy file" });
+    body.append(el("div", { class: "gate-row" }, el("span", {}, "Check against a policy file"), policy,
+      el("button", { type: "button", id: "policy-run", onclick: async () => {
+        if (!policy.files.length) { showGateOutput(output, { error: "choose a policy file first" }); return; }
+        await run("/api/policy", { scan: state.jobId, policy: await policy.files[0].text() },
+          ["✓ The policy passes.", "✗ The policy fails."]);
+      } }, "Check")));
+  }
   body.append(output);
 }
 
-function showGateOutput(node, data) {
+function showGateOutput(node, data, verdicts) {
+  const [good, bad] = verdicts || ["✓ No differences.", "✗ Differences found."];
   clear(node);
   if (data.error) { node.append(el("p", { class: "bad" }, data.error)); return; }
   if (typeof data.ok === "boolean") {
     node.append(el("p", { class: data.ok ? "ok" : "bad", id: "gate-verdict" },
-      data.ok ? "✓ No differences." : "✗ Differences found."));
+      data.ok ? good : bad));
   }
-  if (data.text) node.append(el("pre", { class: "out" }, data.text));
+  if (data.findings && data.findings.length) node.append(el("ul", { class: "findings" }, data.findings.map(findingItem)));
+  else if (data.text) node.append(el("pre", { class: "out" }, data.text));
 }
 
 // ---------------------------------------------------------------- start-up and keyboard
