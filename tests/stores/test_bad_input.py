@@ -102,3 +102,22 @@ def test_scan_never_writes_into_stores(stores_env: dict[str, Path]) -> None:
     lbom.scan([str(stores_env["hf"]), str(stores_env["ollama"])])
     lbom.list_stores()
     assert before == {**tree_state(stores_env["hf"]), **tree_state(stores_env["ollama"])}
+
+
+def test_hostile_manifests_are_findings(stores_env: dict[str, Path]) -> None:
+    root = stores_env["ollama"]
+    add_ollama_model(root, "ok", "latest", tiny_gguf("ok"))
+    deep = root / "manifests" / "registry.ollama.ai" / "library" / "deep" / "latest"
+    deep.parent.mkdir(parents=True)
+    deep.write_text("[" * 100_000 + "]" * 100_000)
+    huge = root / "manifests" / "registry.ollama.ai" / "library" / "huge" / "latest"
+    huge.parent.mkdir(parents=True)
+    huge.write_bytes(b" " * (2 * 1024 * 1024))
+    bad_digest = add_ollama_model(root, "bad", "latest", tiny_gguf("bad"))
+    bad_digest.write_text(bad_digest.read_text().replace("sha256:", "sha256:../../", 1))
+    result = lbom.scan(str(root))
+    assert "ok" in [m.source.repo_id for m in result.models if m.source]
+    messages = {f.file: f.message for f in result.findings if f.rule_id == "LBOM-STORE-003"}
+    assert "not JSON" in messages[str(deep)] or "no 'layers'" in messages[str(deep)]
+    assert "larger than" in messages[str(huge)]
+    assert "no valid mediaType/digest" in messages[str(bad_digest)]

@@ -158,3 +158,30 @@ def test_plain_folder_has_no_store_identity(tmp_path: Path, stores_env: dict[str
     (tmp_path / "plain" / "m.gguf").write_bytes(tiny_gguf("m"))
     (model,) = lbom.scan(str(tmp_path / "plain")).models
     assert model.source is None
+
+
+def test_single_blob_and_single_manifest_paths_are_named(stores_env: dict[str, Path]) -> None:
+    root = stores_env["ollama"]
+    gguf = tiny_gguf("one")
+    manifest = add_ollama_model(root, "one", "q4", gguf, {OLLAMA_SYSTEM: b"hi"})
+    blob = root / "blobs" / f"sha256-{sha256(gguf)}"
+    for path in (blob, manifest):
+        result = lbom.scan(str(path))
+        assert result.single_file, path
+        (model,) = result.models
+        assert model.source is not None
+        assert (model.source.repo_id, model.source.tag) == ("one", "q4")
+        assert sorted(f.role for f in model.files) == ["config", "system", "weights"]
+
+
+def test_hf_blob_scanned_directly_keeps_its_repo_and_address(stores_env: dict[str, Path]) -> None:
+    data = tiny_gguf("blob")
+    link = add_hf_file(stores_env["hf"], "org/name", COMMIT_A, "m.gguf", data)
+    result = lbom.scan(str(link.resolve()))
+    (model,) = result.models
+    assert model.source is not None
+    assert (model.source.repo_id, model.source.expected_sha256, model.source.revision) == (
+        "org/name",
+        sha256(data),
+        None,
+    )

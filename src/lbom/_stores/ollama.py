@@ -179,6 +179,9 @@ def _read_manifest(root: str, manifests_dir: str, path: str, findings: list[Find
             return None
         layers.append(layer)
     config = _layer(root, document.get("config"))
+    if config is None and document.get("config") is not None:
+        findings.append(_bad_manifest(path, "config has no valid mediaType/digest"))
+        return None
     registry, namespace, model, tag = parts
     manifest = Manifest(path, registry, namespace, model, tag, tuple(layers), config)
     for layer in manifest.layers:
