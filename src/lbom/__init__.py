@@ -38,16 +38,9 @@ Model stores (Hugging Face hub cache, Ollama, LM Studio, llama.cpp cache)::
 
 from __future__ import annotations
 
-from lbom._catalog import Rule
-from lbom._catalog import catalog as rules
-from lbom._diff import DiffResult, diff
+from typing import TYPE_CHECKING
+
 from lbom._formats.interface import DEFAULT_LIMITS, Limits
-from lbom._lock import Lock, LockedFile, LockedModel, lock, read_lock
-from lbom._policy import CheckResult, Policy, check, load_policy
-from lbom._render import OutputFormat, RenderOptions, render
-from lbom._stores import StoreLocation, StoreSummary, list_stores, locate_stores
-from lbom._stores.verify import StoreVerifyReport, verify_store_blobs
-from lbom._verify import VerifyResult, verify
 from lbom.errors import Error
 from lbom.model import (
     BaseModelRef,
@@ -67,12 +60,65 @@ from lbom.model import (
 from lbom.scan import ScanOptions, scan
 
 
+if TYPE_CHECKING:
+    from lbom._catalog import Rule
+    from lbom._catalog import catalog as rules
+    from lbom._diff import DiffResult, diff
+    from lbom._lock import Lock, LockedFile, LockedModel, lock, read_lock
+    from lbom._policy import CheckResult, Policy, check, load_policy
+    from lbom._render import OutputFormat, RenderOptions, render
+    from lbom._stores import StoreLocation, StoreSummary, list_stores, locate_stores
+    from lbom._stores.verify import StoreVerifyReport, verify_store_blobs
+    from lbom._verify import VerifyResult, verify
+
+# Imported on first use (PEP 562), so `l-bom scan` and `l-bom version` do not pay for the gate, the stores, the
+# renderers or the catalog. ``scan`` stays eager: importing the ``lbom.scan`` submodule would otherwise rebind
+# the package attribute ``lbom.scan`` to the module.
+_LAZY: dict[str, tuple[str, str]] = {
+    "Rule": ("lbom._catalog", "Rule"),
+    "rules": ("lbom._catalog", "catalog"),
+    "DiffResult": ("lbom._diff", "DiffResult"),
+    "diff": ("lbom._diff", "diff"),
+    "Lock": ("lbom._lock", "Lock"),
+    "LockedFile": ("lbom._lock", "LockedFile"),
+    "LockedModel": ("lbom._lock", "LockedModel"),
+    "lock": ("lbom._lock", "lock"),
+    "read_lock": ("lbom._lock", "read_lock"),
+    "CheckResult": ("lbom._policy", "CheckResult"),
+    "Policy": ("lbom._policy", "Policy"),
+    "check": ("lbom._policy", "check"),
+    "load_policy": ("lbom._policy", "load_policy"),
+    "OutputFormat": ("lbom._render", "OutputFormat"),
+    "RenderOptions": ("lbom._render", "RenderOptions"),
+    "render": ("lbom._render", "render"),
+    "StoreLocation": ("lbom._stores", "StoreLocation"),
+    "StoreSummary": ("lbom._stores", "StoreSummary"),
+    "list_stores": ("lbom._stores", "list_stores"),
+    "locate_stores": ("lbom._stores", "locate_stores"),
+    "StoreVerifyReport": ("lbom._stores.verify", "StoreVerifyReport"),
+    "verify_store_blobs": ("lbom._stores.verify", "verify_store_blobs"),
+    "VerifyResult": ("lbom._verify", "VerifyResult"),
+    "verify": ("lbom._verify", "verify"),
+}
+
+
 def __getattr__(name: str) -> object:
     if name == "__version__":
         from lbom._version import tool_version
 
         return tool_version()
-    raise AttributeError(name)
+    target = _LAZY.get(name)
+    if target is None:
+        raise AttributeError(f"module 'lbom' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(target[0]), target[1])
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
 
 
 __all__ = [

@@ -178,3 +178,15 @@ def test_short_run_regex_matches_exactly_the_short_strings() -> None:
         assert match is not None and match.end() == len(short)
         with_long = short[:-20] + gguf_string(b"y" * 128, e)
         assert run.match(with_long) is None
+
+
+@pytest.mark.parametrize("e", ["<", ">"])
+@pytest.mark.parametrize("length", [gguf_reader._REGEX_MAX_LEN - 1, gguf_reader._REGEX_MAX_LEN, 100, 127, 128])
+def test_strings_around_the_regex_and_utf8_thresholds(e: str, length: int) -> None:
+    tokens = [f"t{i}".encode() for i in range(3000)]
+    for i in range(10, 3000, 997):
+        tokens[i] = ("é" * length).encode()[:length]  # may cut a character: only when length is odd
+    header = read_bytes(raw_gguf([kv_string_array("tokenizer.ggml.tokens", tokens, e)], e=e))
+    utf8 = [f.message for f in header.findings if f.rule_id == gguf_reader.R_UTF8]
+    assert utf8 == ([] if length % 2 == 0 else ["element 10 of tokenizer.ggml.tokens is not valid UTF-8"])
+    assert header.metadata["tokenizer.ggml.tokens"]["count"] == 3000  # type: ignore[index,call-overload]

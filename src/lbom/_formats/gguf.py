@@ -330,18 +330,21 @@ def _read_flat_elements(st: _State, frame: _ArrayFrame, key: str, budget: _Budge
 
 _SHORT_RUN = 1024
 """Strings walked per regex match in the fast path."""
+_REGEX_MAX_LEN = 64
+"""Strings the regex matches are shorter than this: 64 alternatives compile in ~3 ms where 128 take ~18 ms (paid
+by every process that reads a token list), and tokens and merges of 64+ bytes are rare."""
 
 
 @functools.lru_cache(maxsize=2)
 def _short_string_run(byte_order: str) -> re.Pattern[bytes]:
-    """A regex matching exactly ``_SHORT_RUN`` consecutive GGUF strings that are each under 128 bytes.
+    """A regex matching exactly ``_SHORT_RUN`` consecutive GGUF strings that are each under ``_REGEX_MAX_LEN`` bytes.
 
     The language of length-prefixed strings with a bounded length is regular: one alternative per length
     (``<n as uint64><n bytes>``), most common lengths first. ``re`` walks it in C, about 3x faster than a Python
-    loop per element, which is what makes a 262k-entry token list cheap. Strings of 128 bytes or more make the
-    match fail and that run is walked by the Python loop instead.
+    loop per element, which is what makes a 262k-entry token list cheap. A longer string makes the match fail
+    and the Python loop walks up to and past it.
     """
-    order = [*range(1, 33), 0, *range(33, 128)]
+    order = [*range(1, 33), 0, *range(33, _REGEX_MAX_LEN)]
 
     def one(n: int) -> bytes:
         prefix = re.escape(bytes([n])) + rb"\x00{7}" if byte_order == "<" else rb"\x00{7}" + re.escape(bytes([n]))
@@ -388,11 +391,11 @@ def _read_string_elements(st: _State, frame: _ArrayFrame, key: str, budget: _Bud
                 continue
         step_start = pos
         pos, walked, last_length = _walk_strings(st, key, pos, min(left, _SHORT_RUN), index)
-        if last_length >= 128:
+        if last_length >= _REGEX_MAX_LEN:
             # The walk stops right after a long string, so the regex can take over again.
             long_start = pos - 8 - last_length
             record(step_start, long_start, index, walked - 1, 1)
-            record(long_start, pos, index + walked - 1, 1, 0)
+            record(long_start, pos, index + walked - 1, 1, int(last_length < 128))
         else:
             record(step_start, pos, index, walked, 1)
         left -= walked
@@ -422,7 +425,7 @@ def _read_string_elements(st: _State, frame: _ArrayFrame, key: str, budget: _Bud
 def _walk_strings(st: _State, key: str, pos: int, count: int, first_index: int) -> tuple[int, int, int]:
     """Walk up to ``count`` strings from ``pos`` in Python, growing the window as needed.
 
-    Stops right after the first string of 128 bytes or more, so the regex can take over again. Returns (end
+    Stops right after the first string the regex cannot match, so the regex can take over again. Returns (end
     position, strings walked, length of the last string walked).
     """
     u64 = st.u64
@@ -436,7 +439,7 @@ def _walk_strings(st: _State, key: str, pos: int, count: int, first_index: int) 
         try:
             for index in range(done, count):  # read again in the except clause
                 (length,) = u64(buf, pos)
-                if length >= 128:
+                if length >= _REGEX_MAX_LEN:
                     if length > cap:
                         raise _Stop(
                             R_CAP,
