@@ -59,7 +59,6 @@ from lbom.model import (
 )
 from lbom.scan import ScanOptions, scan
 
-
 if TYPE_CHECKING:
     from lbom._catalog import Rule
     from lbom._catalog import catalog as rules
