@@ -58,3 +58,27 @@ def test_gui_prints_a_tokenised_url_and_serves_only_with_it(tmp_path: Path) -> N
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_gui_without_paths_serves_the_stores_and_the_cwd(tmp_path: Path) -> None:
+    hub = tmp_path / "hub"
+    hub.mkdir()
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "HOME": str(tmp_path / "home"), "HF_HUB_CACHE": str(hub)}
+    for name in ("HF_HOME", "OLLAMA_MODELS", "LLAMA_CACHE"):
+        env.pop(name, None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "lbom", "gui", "--port", "0", "--no-open-browser"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
+    try:
+        assert process.stdout is not None
+        lines = [process.stdout.readline() for _ in range(4)]
+        assert lines[:3] == ["l-bom GUI serving:\n", f"  {hub}  (Hugging Face hub cache)\n", f"  {tmp_path}\n"]
+        assert lines[3].startswith("Open: http://127.0.0.1:")
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

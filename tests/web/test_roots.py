@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,10 +9,6 @@ import pytest
 
 from lbom._web.roots import default_roots, store_folders
 from tests.web.conftest import Gui
-
-needs_stores = pytest.mark.skipif(
-    importlib.util.find_spec("lbom._stores") is None, reason="this tree has no model stores (lbom._stores)"
-)
 
 
 @pytest.fixture
@@ -28,13 +23,11 @@ def fake_stores(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return hub
 
 
-@needs_stores
 def test_default_roots_are_existing_stores_then_the_cwd(fake_stores: Path, tmp_path: Path) -> None:
     assert default_roots() == [str(fake_stores), str(tmp_path)]
     assert store_folders() == {str(fake_stores): "Hugging Face hub cache"}
 
 
-@needs_stores
 def test_store_roots_are_listed_with_their_label(
     fake_stores: Path, tmp_path: Path, start_gui: Callable[..., Gui]
 ) -> None:
@@ -46,7 +39,7 @@ def test_store_roots_are_listed_with_their_label(
     ]
 
 
-def test_without_stores_the_default_root_is_the_cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *args: None)
-    monkeypatch.chdir(tmp_path)
+def test_without_stores_the_default_root_is_the_cwd(tmp_path: Path, fake_stores: Path) -> None:
+    fake_stores.rmdir()
     assert default_roots() == [str(tmp_path)]
+    assert store_folders() == {}

@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import os
 
 
 def store_folders() -> dict[str, str]:
-    """Folder -> label (e.g. ``Hugging Face hub cache``) of every model store on this machine, when this l-bom
-    knows about stores (``lbom._stores``, looked up at run time)."""
-    if importlib.util.find_spec("lbom._stores") is None:
-        return {}
-    stores = importlib.import_module("lbom._stores")
-    folders: dict[str, str] = {}
-    for store in stores.existing_stores():
-        path: str = store.path
-        label: str = store.label
-        folders[os.path.abspath(path)] = label
-    return folders
+    """Folder -> label (e.g. ``Hugging Face hub cache``) of every model store that exists on this machine."""
+    from lbom._stores import existing_stores
+
+    return {os.path.abspath(store.path): store.label for store in existing_stores()}
 
 
 def default_roots() -> list[str]:
