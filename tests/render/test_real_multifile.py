@@ -41,3 +41,20 @@ def test_multi_file_models_in_every_standard_format(multi_file_scan: lbom.ScanRe
         document = validate_spdx2(lbom.render(multi_file_scan, fmt), tmp_path, suffix)
         assert len(document.packages) == len(models) + sum(len(m.files) for m in models)
     load_spdx3(lbom.render(multi_file_scan, "spdx3"))
+
+
+@pytest.mark.parametrize("fmt", ["cyclonedx", "spdx", "spdx-json", "spdx3"])
+def test_every_committed_format_fixture_validates(fmt: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The fixtures of every readable format (tests/data/formats) give documents the official tools accept."""
+    from tests.conftest import ROOT
+
+    monkeypatch.chdir(ROOT)
+    result = lbom.scan("tests/data/formats", options=lbom.ScanOptions(list_unknown=True, cache=False))
+    assert len(result.models) >= 5
+    text = lbom.render(result, fmt)
+    if fmt == "cyclonedx":
+        validate_cyclonedx(text)
+    elif fmt == "spdx3":
+        load_spdx3(text)
+    else:
+        validate_spdx2(text, tmp_path, ".spdx" if fmt == "spdx" else ".spdx.json")
