@@ -111,3 +111,14 @@ def test_verify_without_stores_is_a_usage_error(stores_env: dict[str, Path]) -> 
 def test_verify_missing_path_is_input_error(stores_env: dict[str, Path], tmp_path: Path) -> None:
     with pytest.raises(lbom.Error):
         lbom.verify_store_blobs([str(tmp_path / "nope")])
+
+
+def test_parallel_and_sequential_verification_agree(stores_env: dict[str, Path]) -> None:
+    hf_link, _ = build(stores_env)
+    flip_byte(hf_link.resolve())
+    seen: list[str] = []
+    parallel = lbom.verify_store_blobs(jobs=4, progress=seen.append)
+    sequential = lbom.verify_store_blobs(jobs=1)
+    assert parallel == sequential
+    assert (parallel.checked, parallel.mismatched) == (5, 1)
+    assert sorted(seen) == [b.path for b in parallel.blobs]

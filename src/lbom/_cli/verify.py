@@ -101,7 +101,12 @@ def verify_store_blobs_mode(paths: tuple[str, ...], fmt: str) -> bool:
             )
         for store in stores:
             warn(f"verifying {store.label}: {store.path}")
-    report = verify_store_blobs(list(paths) or None)
+    import sys
+
+    def show(path: str) -> None:
+        warn(f"checked {path}")
+
+    report = verify_store_blobs(list(paths) or None, progress=show if sys.stderr.isatty() else None)
     if fmt == "json":
         click.echo(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
         return report.ok

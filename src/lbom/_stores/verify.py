@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from lbom._stores import content_address, existing_stores, is_partial_blob, walk_files
@@ -93,15 +93,18 @@ def verify_store_blobs(
     *,
     environ: Mapping[str, str] | None = None,
     progress: Callable[[str], None] | None = None,
+    jobs: int | None = None,
 ) -> StoreVerifyReport:
     """Verify the content-addressed blobs under ``paths`` (default: every model store on this machine).
 
     Raises :class:`~lbom.errors.InputError` for a path that does not exist; a blob that cannot be read is
-    reported as skipped. ``progress`` is called with each blob's path before it is hashed.
+    reported as skipped. Blobs are hashed on ``jobs`` threads (default: one per CPU core; hashlib releases the
+    GIL); ``progress`` is called on the calling thread with each blob's path once it has been checked.
     """
     roots = list(paths) if paths else [s.path for s in existing_stores(environ)]
     seen: set[str] = set()
     checks: list[BlobCheck] = []
+    to_hash: list[tuple[str, str, str]] = []
     for root in roots:
         try:
             os.stat(root)
@@ -121,10 +124,23 @@ def verify_store_blobs(
             address = content_address(real)
             if address is None:
                 continue  # not a blob: snapshots link to blobs, manifests and refs are not content-addressed
-            if progress is not None:
-                progress(real)
-            checks.append(_check_blob(real, *address))
+            to_hash.append((real, *address))
+    for check in _check_all(to_hash, jobs):
+        if progress is not None:
+            progress(check.path)
+        checks.append(check)
     return StoreVerifyReport(tuple(roots), tuple(sorted(checks, key=lambda c: c.path)))
+
+
+def _check_all(blobs: list[tuple[str, str, str]], jobs: int | None) -> Iterator[BlobCheck]:
+    workers = max(1, jobs if jobs is not None else (os.cpu_count() or 1))
+    if workers == 1 or len(blobs) < 2:
+        yield from (_check_blob(*blob) for blob in blobs)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=min(workers, len(blobs))) as pool:
+        yield from pool.map(lambda blob: _check_blob(*blob), blobs)
 
 
 def _files_under(root: str) -> list[tuple[str, str | None]]:
