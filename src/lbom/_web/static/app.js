@@ -663,11 +663,12 @@ function renderGate() {
         el("button", { type: "button", id: "diff-run",
           onclick: () => run("/api/diff", { old: select.value, new: state.jobId }) }, "Compare")));
     } else {
-      body.append(el("p", { class: "muted small" }, "Run another scan to compare two scans."));
+      body.append(el("p", { class: "muted small" }, "Run another scan to compare two scans with each other."));
     }
     const saved = el("input", { type: "file", id: "diff-file", accept: ".json,.lock,.toml,.txt",
       "aria-label": "Saved l-bom JSON or lock file to compare with" });
-    body.append(el("div", { class: "gate-row" }, el("span", {}, "…or with a saved l-bom JSON or lock file"), saved,
+    const savedLabel = done.length ? "…or with a saved l-bom JSON or lock file" : "Compare with a saved l-bom JSON or lock file";
+    body.append(el("div", { class: "gate-row" }, el("span", {}, savedLabel), saved,
       el("button", { type: "button", id: "diff-file-run", onclick: async () => {
         if (!saved.files.length) { showGateOutput(output, { error: "choose a file first" }); return; }
         const file = saved.files[0];
