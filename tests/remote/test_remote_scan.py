@@ -28,7 +28,7 @@ LARGE_SIZE = 512 * 1024 * 1024
 
 def fast(**kwargs: object) -> ScanOptions:
     """Options whose retries do not sleep, so failure tests stay fast."""
-    settings = RemoteSettings(timeout=5, sleep=lambda _s: None)
+    settings = RemoteSettings(timeout=30, sleep=lambda _s: None)
     return ScanOptions(remote=settings, **kwargs)  # type: ignore[arg-type]
 
 
