@@ -15,7 +15,7 @@ from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_futures
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from lbom._cache import CachedRead, FileKey, ScanCache
 from lbom._formats import READERS, SNIFF_BYTES, ReaderEntry, pick_reader
@@ -31,82 +31,175 @@ _TICK_S = 0.2
 """How often progress is reported while a large file is being hashed."""
 
 
-@dataclass(frozen=True)
-class _Outcome:
-    read_file: ReadFile
-    store: bool
-    """True when the result may be recorded in the cache (the file was read completely and did not change)."""
-    hashed: int = 0
-    """Bytes of this file hashed here (reported to progress while hashing)."""
+INLINE_HASH_BYTES = 1024 * 1024
+"""Smaller files are hashed on the scanning thread: handing them to a worker would cost more than hashing."""
+
+
+@dataclass
+class _Pending:
+    """One file on its way through the pipeline: header known, digests maybe still being computed."""
+
+    candidate: Candidate
+    key: FileKey | None
+    reader: ReaderEntry | None = None
+    header: ModelHeader | None = None
+    known: dict[str, str] = field(default_factory=dict)
+    known_order: tuple[str, ...] = ()
+    missing: tuple[str, ...] = ()
+    done: ReadFile | None = None
+    """Set when the result is final without hashing (not a model, unreadable, fully cached)."""
+    store: bool = True
+    future: Future[tuple[FileDigest, ...]] | None = None
+    hashed: list[int] = field(default_factory=lambda: [0])
+    """Bytes hashed for this file, written only by the thread that hashes it."""
 
 
 def read_uncached(candidate: Candidate, options: ScanOptions) -> ReadFile:
     """One file, read and hashed on the calling thread, without the cache."""
-    algorithms = _algorithms(options)
-    return _read(candidate, options, algorithms, None, None, None).read_file
+    pending = _read_header(candidate, options, _algorithms(options), None, None)
+    _hash_inline(pending, None, options)
+    return _result(pending)
 
 
 def read_all(candidates: list[Candidate], options: ScanOptions, roots: Sequence[str]) -> Iterator[ReadFile]:
-    """Every candidate read (and hashed), yielded in the order given."""
+    """Every candidate read (and hashed), yielded in the order given.
+
+    Headers are read on the calling thread, in order; files that need hashing and are not tiny go to ``jobs``
+    worker threads, so headers are parsed while earlier files hash. With ``jobs=1`` everything runs here.
+    """
     algorithms = _algorithms(options)
     cache = _open_cache(options, roots)
     tracker = _Tracker(options.progress, candidates)
     jobs = max(1, options.jobs if options.jobs is not None else (os.cpu_count() or 1))
+    pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="lbom-hash") if jobs > 1 else None
+    window: deque[_Pending] = deque()
+    in_flight = 0
     try:
-        if jobs == 1 and options.progress is None:
-            for candidate in candidates:
-                key, cached = _lookup(cache, candidate, options)
-                outcome = _read(candidate, options, algorithms, key, cached, None)
-                yield _finish(outcome, key, cache, tracker)
-            return
-        yield from _read_parallel(candidates, options, algorithms, cache, tracker, jobs)
+        for candidate in candidates:
+            key, cached = _lookup(cache, candidate, options)
+            pending = _read_header(candidate, options, algorithms, key, cached)
+            if pending.missing and pool is not None and candidate.size >= INLINE_HASH_BYTES:
+                pending.future = pool.submit(digest_file_counted, candidate.real_path, pending, tracker, options)
+                in_flight += 1
+            elif pending.missing:
+                _hash_inline(pending, tracker, options)
+            window.append(pending)
+            # Yield what is finished at the head; wait for the head when enough work is queued behind it.
+            while window and (_is_ready(window[0]) or in_flight >= jobs * 2 or len(window) >= _MAX_WINDOW):
+                head = window.popleft()
+                if head.future is not None:
+                    _wait(head.future, tracker)
+                    in_flight -= 1
+                yield _finish(head, cache, tracker)
+        while window:
+            head = window.popleft()
+            if head.future is not None:
+                _wait(head.future, tracker)
+            yield _finish(head, cache, tracker)
     finally:
+        if pool is not None:
+            for pending in window:
+                if pending.future is not None:
+                    pending.future.cancel()
+            pool.shutdown(wait=True)
         if cache is not None:
             cache.close()
 
 
-def _read_parallel(
-    candidates: list[Candidate],
-    options: ScanOptions,
-    algorithms: tuple[str, ...],
-    cache: ScanCache | None,
-    tracker: _Tracker,
-    jobs: int,
-) -> Iterator[ReadFile]:
-    window: deque[tuple[FileKey | None, Future[_Outcome]]] = deque()
-    pending = iter(candidates)
-    limit = jobs * 4
-    with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="lbom-read") as pool:
+_MAX_WINDOW = 1024
+"""Finished files held back behind one still hashing, at most (keeps memory bounded)."""
 
-        def refill() -> None:
-            while len(window) < limit:
-                candidate = next(pending, None)
-                if candidate is None:
-                    return
-                key, cached = _lookup(cache, candidate, options)
-                future = pool.submit(_read, candidate, options, algorithms, key, cached, tracker.hashed)
-                window.append((key, future))
 
-        refill()
-        while window:
-            key, future = window[0]
+def _is_ready(pending: _Pending) -> bool:
+    return pending.future is None or pending.future.done()
+
+
+def _wait(future: Future[tuple[FileDigest, ...]], tracker: _Tracker) -> None:
+    if tracker.reporting:
+        while not wait_futures([future], timeout=_TICK_S).done:
+            tracker.tick()
+    else:
+        wait_futures([future])
+
+
+def digest_file_counted(
+    path: str, pending: _Pending, tracker: _Tracker, options: ScanOptions
+) -> tuple[FileDigest, ...]:
+    """Hash on a worker thread, counting bytes for the file and for the progress display."""
+    from lbom._hashing import digest_file
+
+    def count(size: int) -> None:
+        pending.hashed[0] += size
+        tracker.hashed(size)
+        _check_cancel(options)  # a cancelled scan does not wait for a 50 GiB file to finish
+
+    return digest_file(path, pending.missing, count)
+
+
+def _check_cancel(options: ScanOptions) -> None:
+    if options.cancel is not None and options.cancel():
+        raise ScanCancelled("scan cancelled")
+
+
+def _hash_inline(pending: _Pending, tracker: _Tracker | None, options: ScanOptions) -> None:
+    from lbom._hashing import digest_file
+
+    def count(size: int) -> None:
+        pending.hashed[0] += size
+        _check_cancel(options)
+        if tracker is not None:
+            tracker.hashed(size)
             if tracker.reporting:
-                while not wait_futures([future], timeout=_TICK_S).done:
-                    tracker.tick()
-            outcome = future.result()
-            window.popleft()
-            refill()
-            yield _finish(outcome, key, cache, tracker)
+                tracker.tick()
+
+    try:
+        digests = digest_file(pending.candidate.real_path, pending.missing, count)
+    except OSError as exc:
+        _fail(pending, "cannot hash", exc)
+        return
+    pending.known.update((d.algorithm, d.hex) for d in digests)
+    pending.missing = ()
 
 
-def _finish(outcome: _Outcome, key: FileKey | None, cache: ScanCache | None, tracker: _Tracker) -> ReadFile:
-    read_file = outcome.read_file
-    if cache is not None and key is not None and outcome.store:
+def _finish(pending: _Pending, cache: ScanCache | None, tracker: _Tracker) -> ReadFile:
+    if pending.future is not None:
+        try:
+            pending.known.update((d.algorithm, d.hex) for d in pending.future.result())
+            pending.missing = ()
+        except OSError as exc:
+            _fail(pending, "cannot hash", exc)
+    read_file = _result(pending)
+    if cache is not None and pending.key is not None and pending.store:
         digests = {d.algorithm: d.hex for d in read_file.digests}
         fmt = read_file.reader.format_name if read_file.reader is not None else None
-        cache.store(key, read_file.candidate.display_path, fmt, read_file.header, digests)
-    tracker.file_done(read_file.candidate, outcome.hashed)
+        cache.store(pending.key, read_file.candidate.display_path, fmt, read_file.header, digests)
+    tracker.file_done(read_file.candidate, pending.hashed[0])
     return read_file
+
+
+def _result(pending: _Pending) -> ReadFile:
+    """The finished ReadFile; checks (when the file was looked up by key) that it did not change meanwhile."""
+    if pending.done is not None:
+        return pending.done
+    candidate = pending.candidate
+    digests = tuple(FileDigest(name, pending.known[name]) for name in pending.known_order)
+    if pending.store and not _unchanged(candidate, pending.key):
+        pending.store = False
+        changed = Finding(
+            R_CHANGED,
+            Severity.LOW,
+            "the file changed while it was being read; header and digests may describe different versions",
+            candidate.display_path,
+            remedy="scan again once the file is no longer being written",
+        )
+        return ReadFile(candidate, pending.reader, pending.header, digests, (changed,))
+    return ReadFile(candidate, pending.reader, pending.header, digests)
+
+
+def _fail(pending: _Pending, what: str, exc: OSError) -> None:
+    finding = _unreadable(what, exc, pending.candidate.display_path)
+    pending.done = ReadFile(pending.candidate, pending.reader, pending.header, (), (finding,))
+    pending.store = False
 
 
 def _algorithms(options: ScanOptions) -> tuple[str, ...]:
@@ -142,62 +235,39 @@ def _lookup(
     return key, cache.lookup(key, candidate.display_path)
 
 
-def _read(
+def _read_header(
     candidate: Candidate,
     options: ScanOptions,
     algorithms: tuple[str, ...],
     key: FileKey | None,
     cached: CachedRead | None,
-    on_bytes: Callable[[int], None] | None,
-) -> _Outcome:
-    """Sniff, read the header and hash one file, using what the cache already knows. Runs on a worker thread."""
-    if options.cancel is not None and options.cancel():
-        raise ScanCancelled("scan cancelled")
+) -> _Pending:
+    """Sniff and read one file's header (or take it from the cache) and work out which digests are missing."""
+    _check_cancel(options)
+    pending = _Pending(candidate, key)
     path = candidate.display_path
-    reader: ReaderEntry | None
-    header: ModelHeader | None
     from_cache = _cached_header(cached)
     if from_cache is not None:
-        reader, header = from_cache
+        pending.reader, pending.header = from_cache
     else:
         try:
             with LocalFileSource(candidate.real_path, display_name=path) as source:
-                reader = pick_reader(source.read_at(0, SNIFF_BYTES), path)
-                header = reader.read(source, options.limits) if reader is not None else None
+                pending.reader = pick_reader(source.read_at(0, SNIFF_BYTES), path)
+                if pending.reader is not None:
+                    pending.header = pending.reader.read(source, options.limits)
         except OSError as exc:
-            return _Outcome(ReadFile(candidate, None, None, (), (_unreadable("cannot read", exc, path),)), False)
-    if reader is None:
-        return _Outcome(ReadFile(candidate, None, None, ()), _unchanged(candidate, key))
-    known = dict(cached.digests) if cached is not None else {}
-    missing = tuple(name for name in algorithms if name not in known)
-    hashed = 0
-    if missing:
-        from lbom._hashing import digest_file
-
-        def count(size: int) -> None:
-            nonlocal hashed
-            hashed += size
-            if on_bytes is not None:
-                on_bytes(size)
-
-        try:
-            known.update((d.algorithm, d.hex) for d in digest_file(candidate.real_path, missing, count))
-        except OSError as exc:
-            failed = ReadFile(candidate, reader, header, (), (_unreadable("cannot hash", exc, path),))
-            return _Outcome(failed, False, hashed)
-    digests = tuple(FileDigest(name, known[name]) for name in algorithms)
-    if cached is not None and not missing:
-        return _Outcome(ReadFile(candidate, reader, header, digests), False)
-    if not _unchanged(candidate, key):
-        changed = Finding(
-            R_CHANGED,
-            Severity.LOW,
-            "the file changed while it was being read; header and digests may describe different versions",
-            path,
-            remedy="scan again once the file is no longer being written",
-        )
-        return _Outcome(ReadFile(candidate, reader, header, digests, (changed,)), False, hashed)
-    return _Outcome(ReadFile(candidate, reader, header, digests), True, hashed)
+            _fail(pending, "cannot read", exc)
+            return pending
+    if pending.reader is None:
+        pending.done = ReadFile(candidate, None, None, ())
+        pending.store = _unchanged(candidate, key) and from_cache is None
+        return pending
+    pending.known_order = algorithms
+    pending.known = dict(cached.digests) if cached is not None else {}
+    pending.missing = tuple(name for name in algorithms if name not in pending.known)
+    if cached is not None and from_cache is not None and not pending.missing:
+        pending.store = False  # nothing new to record
+    return pending
 
 
 def _cached_header(cached: CachedRead | None) -> tuple[ReaderEntry | None, ModelHeader | None] | None:

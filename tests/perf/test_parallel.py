@@ -136,3 +136,21 @@ def test_file_vanishing_before_it_is_read_is_a_finding(tmp_path: Path) -> None:
         results = list(read_all(found.candidates, ScanOptions(cache=False, jobs=jobs), [str(tmp_path)]))
         assert [r.header is not None for r in results] == [True, False]
         assert [f.rule_id for f in results[1].findings] == ["LBOM-SCAN-002"]
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_cancel_stops_between_files_and_inside_large_hashes(mixed_dir: Path, jobs: int) -> None:
+    from lbom.errors import ScanCancelled
+
+    calls = 0
+
+    def cancel_after_some() -> bool:
+        nonlocal calls
+        calls += 1
+        return calls > 3
+
+    with pytest.raises(ScanCancelled):
+        scan(str(mixed_dir), options=ScanOptions(cache=False, jobs=jobs, cancel=cancel_after_some))
+    calls = 0
+    with pytest.raises(ScanCancelled):  # the big file alone: cancelled between its chunks
+        scan(str(mixed_dir / "big.gguf"), options=ScanOptions(cache=False, jobs=jobs, cancel=cancel_after_some))

@@ -6,14 +6,18 @@ import contextlib
 import os
 import sys
 import tempfile
+from collections.abc import Iterable
 from typing import Any
 
 from lbom.errors import OutputError
 
 
-def write_output(text: str, output: str | None) -> None:
+def write_output(text: str | Iterable[str], output: str | None) -> None:
+    """Write ``text`` (or its pieces, as they are produced: large scans stream out model by model)."""
+    chunks = (text,) if isinstance(text, str) else text
     if output is None or output == "-":
-        sys.stdout.write(text)
+        for chunk in chunks:
+            sys.stdout.write(chunk)
         sys.stdout.flush()
         return
     directory = os.path.dirname(os.path.abspath(output))
@@ -23,7 +27,8 @@ def write_output(text: str, output: str | None) -> None:
         raise OutputError(output, exc.strerror or str(exc)) from exc
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
+            for chunk in chunks:
+                handle.write(chunk)
         # mkstemp makes the file private (0600); give it the mode a plain open() would have.
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, output)

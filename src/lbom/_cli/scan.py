@@ -114,7 +114,7 @@ def scan_command(
     """
     from lbom._cli import EXIT_GATE, EXIT_INPUT, warn
     from lbom._cli.output import write_output
-    from lbom._render import RenderOptions, render
+    from lbom._render import RenderOptions, render_chunks
     from lbom.errors import UsageError
     from lbom.model import Severity
     from lbom.scan import R_NOT_MODEL, ScanOptions, scan
@@ -180,7 +180,7 @@ def scan_command(
         if not not_models:
             warn(f"error: {paths[0]}: could not be read")
         ctx.exit(EXIT_INPUT)
-    text = render(
+    text = render_chunks(
         result,
         fmt_enum,
         RenderOptions(

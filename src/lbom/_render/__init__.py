@@ -7,6 +7,7 @@ tables or the SBOM libraries.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterator
 
 from lbom._render.interface import OutputFormat, RenderOptions
 from lbom.model import ScanResult
@@ -32,4 +33,15 @@ def render(result: ScanResult, fmt: OutputFormat | str, options: RenderOptions |
     return text
 
 
-__all__ = ["RENDERERS", "OutputFormat", "RenderOptions", "render"]
+def render_chunks(result: ScanResult, fmt: OutputFormat | str, options: RenderOptions | None = None) -> Iterator[str]:
+    """The rendered text in pieces (one per model where the renderer can stream), for writing as it is made."""
+    fmt = OutputFormat(fmt)
+    module = importlib.import_module(f"lbom._render.{RENDERERS[fmt]}")
+    streaming = getattr(module, "render_chunks", None)
+    if streaming is None:
+        yield render(result, fmt, options)
+        return
+    yield from streaming(result, options or RenderOptions())
+
+
+__all__ = ["RENDERERS", "OutputFormat", "RenderOptions", "render", "render_chunks"]

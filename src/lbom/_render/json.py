@@ -7,6 +7,7 @@ that maps a :class:`~lbom.model.ModelArtifact` to that shape; the GUI and MCP se
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from lbom._render.interface import RenderOptions
@@ -116,4 +117,26 @@ def scan_documents(result: ScanResult) -> Any:
 
 
 def render(result: ScanResult, options: RenderOptions) -> str:
-    return json.dumps(scan_documents(result), indent=2, sort_keys=False, ensure_ascii=False) + "\n"
+    return "".join(render_chunks(result, options))
+
+
+def render_chunks(result: ScanResult, options: RenderOptions) -> Iterator[str]:
+    """The same text as :func:`render`, one model at a time, so a scan of thousands of models streams out.
+
+    A list document is ``json.dumps(documents, indent=2)``: each element is its own indented dump shifted two
+    spaces right (JSON text never holds a raw newline inside a string, so shifting by lines is exact).
+    """
+    if result.single_file and len(result.models) == 1:
+        yield _dumps(model_document(result.models[0], result)) + "\n"
+        return
+    if not result.models:
+        yield "[]\n"
+        return
+    for index, model in enumerate(result.models):
+        text = _dumps(model_document(model, result)).replace("\n", "\n  ")
+        yield ("[\n  " if index == 0 else ",\n  ") + text
+    yield "\n]\n"
+
+
+def _dumps(value: object) -> str:
+    return json.dumps(value, indent=2, sort_keys=False, ensure_ascii=False)
