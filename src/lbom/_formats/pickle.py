@@ -678,18 +678,17 @@ def _read_torch_zip(
         pickles.remove(data_pkl)
         pickles.insert(0, data_pkl)
     for name in pickles:
-        data = archive.read(name, limits.max_header_bytes)
-        if data is None:
+        walked = _walk_member(archive, name, collected)
+        if walked is None:
             continue
-        if archive.size_of(name) > limits.max_header_bytes:
+        walk, data = walked
+        if archive.size_of(name) > limits.max_header_bytes and walk.end >= len(data):
             collected.sink.add(
                 R_CAP,
                 Severity.MEDIUM,
                 f"{name} is {archive.size_of(name):,} bytes; only the first {limits.max_header_bytes:,} were walked",
                 f"member {name}",
             )
-        stream = io.BytesIO(data)
-        walk = walk_pickle(stream, collected.sink, name, limits, collected.ops_budget)
         collected.add_walk(walk, name)
         if name == data_pkl:
             collected.roots.append(walk.root)
@@ -711,6 +710,29 @@ def _read_torch_zip(
     if data_pkl is not None:
         metadata["torch.archive"] = prefix.rstrip("/")
     return data_pkl is not None, storages
+
+
+def _walk_member(archive: BoundedZip, name: str, collected: _Collected) -> tuple[PickleWalk, bytes] | None:
+    """Walk one pickle member in a window that grows only while the walk runs off its end.
+
+    A member that stops parsing early (junk after a few opcodes, a zip bomb of zeros) is never decompressed past
+    the first window, so memory stays small whatever the member's declared size. Trial walks use a scratch sink
+    and budget; only the final walk records findings and spends the file's opcode budget.
+    """
+    limits = collected.limits
+    cap = min(archive.size_of(name), limits.max_header_bytes)
+    window = min(cap, _INITIAL_WINDOW)
+    while True:
+        data = archive.read(name, window)
+        if data is None:
+            return None
+        if window >= cap:
+            break
+        trial = walk_pickle(io.BytesIO(data), FindingSink(name), name, limits, list(collected.ops_budget))
+        if trial.complete or trial.end < len(data):
+            break
+        window = min(cap, window * 4)
+    return walk_pickle(io.BytesIO(data), collected.sink, name, limits, collected.ops_budget), data
 
 
 def _read_pickle_stream(source: ByteSource, limits: Limits, metadata: dict[str, JsonValue]) -> tuple[_Collected, bool]:
