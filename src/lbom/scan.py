@@ -212,6 +212,30 @@ class ReadFile:
     """Files that belong to this model without being read as one (Ollama template/params/license layers)."""
 
 
+# Extensions that only model files carry (".bin" is left out: plenty of other files use it). A file with one of
+# these that no reader recognises is most often an interrupted download, so a folder scan says so.
+_MODEL_SUFFIXES = (".gguf", ".safetensors", ".pt", ".pth", ".ckpt", ".onnx", ".keras", ".npy", ".npz")
+
+
+def _model_suffix(path: str) -> str | None:
+    lowered = path.lower()
+    return next((suffix for suffix in _MODEL_SUFFIXES if lowered.endswith(suffix)), None)
+
+
+def _not_a_model(candidate: Candidate, named_like: str | None) -> Finding:
+    what = "empty file (0 bytes)" if candidate.size == 0 else "no known magic bytes"
+    if named_like is None:
+        return Finding(R_NOT_MODEL, Severity.MEDIUM, f"not a recognised model file ({what})", candidate.display_path)
+    return Finding(
+        R_NOT_MODEL,
+        Severity.MEDIUM,
+        f"named like a model ({named_like}) but not one: {what}",
+        candidate.display_path,
+        None,
+        "an interrupted download or a placeholder? fetch the file again",
+    )
+
+
 def read_candidate(candidate: Candidate, options: ScanOptions) -> ReadFile:
     """Sniff and read one file's header, then hash it if asked (no cache). I/O failures become findings."""
     from lbom._read_pipeline import read_uncached
@@ -271,15 +295,9 @@ def scan(
     for read_file in _iter_read(found.candidates, options, path_list):
         findings.extend(read_file.findings)
         if read_file.header is None:
-            if single_file and not read_file.findings:
-                findings.append(
-                    Finding(
-                        R_NOT_MODEL,
-                        Severity.MEDIUM,
-                        "not a recognised model file (no known magic bytes)",
-                        read_file.candidate.display_path,
-                    )
-                )
+            named_like = _model_suffix(read_file.candidate.display_path)
+            if (single_file or named_like) and not read_file.findings:
+                findings.append(_not_a_model(read_file.candidate, named_like))
             elif options.list_unknown and not read_file.findings:
                 findings.append(
                     Finding(

@@ -168,8 +168,10 @@ def scan_command(
     finally:
         if display is not None:
             display.close()
+    # A single file that cannot be read is the whole outcome (exit 3), so say "error", not "warning".
+    level = "error" if result.single_file and not result.models else "warning"
     for finding in result.findings:
-        warn(f"warning: {finding.file}: {finding.message}")
+        warn(f"{level}: {finding.file}: {finding.message}")
     for model in result.models:
         for finding in model.findings:
             if finding.severity >= Severity.HIGH:
