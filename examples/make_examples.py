@@ -28,7 +28,7 @@ def make_gguf(path: Path) -> None:
     rng = np.random.default_rng(7)
     writer = gguf.GGUFWriter(str(path), arch="llama")
     writer.add_name("TinyLlama Example Q4_K_M")
-    writer.add_size_label("4.6K")
+    writer.add_size_label("9K")
     writer.add_license("apache-2.0")
     writer.add_file_type(gguf.LlamaFileType.MOSTLY_Q4_K_M)
     writer.add_context_length(2048)

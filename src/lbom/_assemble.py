@@ -125,7 +125,7 @@ def build_model(
     else:
         dtype = merged("dtype", header.dtype, side_dtype, "config.json")
     model = ModelArtifact(
-        name=header.name or _model_name(path),
+        name=header.name or _model_name(path, entries[0].source if entries else None),
         path=path,
         format=header.format,
         files=entries,
@@ -215,6 +215,26 @@ def _sidecar_quantization(side: SidecarFacts) -> str | None:
     return None
 
 
-def _model_name(path: str) -> str:
+# File names that say nothing about the model: the folder (or the hub repository) names it instead.
+_GENERIC_STEMS = frozenset(
+    {
+        "model",
+        "pytorch_model",
+        "tf_model",
+        "flax_model",
+        "adapter_model",
+        "consolidated",
+        "weights",
+        "diffusion_pytorch_model",
+    }
+)
+
+
+def _model_name(path: str, source: SourceIdentity | None = None) -> str:
     base = os.path.basename(path.rstrip("/\\")) or path
-    return base
+    if base.split(".", 1)[0].lower() not in _GENERIC_STEMS:
+        return base
+    if source is not None and source.repo_id:
+        return source.repo_id
+    parent = os.path.basename(os.path.dirname(os.path.abspath(path)))
+    return parent or base

@@ -35,7 +35,7 @@ def test_examples_goldens(examples_cwd: Path, golden: Callable[[str, str], None]
         "license": "apache-2.0",
         "tags": ["l-bom", "sbom", "gguf", "Q4_K_M"],
     }
-    assert "`11be578dca62c0be797f45535df86378a211b9cbf828f3e9a920a60508beb562`" in body
+    assert "`f51bdc7a098ca379437ca94800a41f59bc1b44310343a0568021688fe94a0ac6`" in body
     folder = lbom.render(
         lbom.scan("examples/models/tiny-mistral"),
         "hf-readme",

@@ -244,7 +244,7 @@ def test_same_file_name_in_two_folders_never_collides(tmp_path: Path) -> None:
 
 def test_sbom_documents_for_the_examples_have_one_model_each(examples_scan: ScanResult) -> None:
     bom = validate_cyclonedx(lbom.render(examples_scan, "cyclonedx"))
-    assert sorted(c["name"] for c in bom["components"]) == ["TinyLlama Example Q4_K_M", "model.safetensors"]
+    assert sorted(c["name"] for c in bom["components"]) == ["TinyLlama Example Q4_K_M", "tiny-mistral"]
     expected = {m.name: m.files[0].sha256 for m in examples_scan.models}
     assert {c["name"]: c["hashes"][0]["content"] for c in bom["components"]} == expected
 

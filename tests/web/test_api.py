@@ -233,7 +233,7 @@ def test_scan_examples_result_and_every_export(start_gui: StartGui) -> None:
     assert result["summary"]["formats"] == {"gguf": 1, "safetensors": 1}
     assert set(result["summary"]["findings"]) == {"info", "low", "medium", "high", "critical"}
     names = sorted(m["model_name"] for m in result["models"])
-    assert names == ["TinyLlama Example Q4_K_M", "model.safetensors"]
+    assert names == ["TinyLlama Example Q4_K_M", "tiny-mistral"]
     expected = lbom.scan(str(EXAMPLES))
     rendered = []
     for fmt in gui.get("/api/info").json()["formats"]:

@@ -7,6 +7,7 @@ Screenshots land in test-artifacts/ (gitignored) for a human to look at.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import time
 from collections.abc import Callable, Iterator
@@ -68,7 +69,10 @@ def scan_examples(page: Any, gui: Gui) -> None:
     assert page.url == f"{gui.base}/"  # the token left the address bar
     page.get_by_role("button", name=str(EXAMPLES.parent), exact=True).click()
     page.get_by_role("button", name="models", exact=True).click()
-    page.wait_for_function("document.getElementById('where').textContent.endsWith('/examples/models')")
+    # Locator waits, not wait_for_function: polling a string predicate needs eval, which the page's CSP forbids.
+    from playwright.sync_api import expect
+
+    expect(page.locator("#where")).to_have_text(re.compile(r"/examples/models$"))
     shot(page, "gui-browse.png")
     page.get_by_role("button", name="Scan this folder").click()
     page.locator("#cards .card").first.wait_for()
@@ -92,7 +96,7 @@ def test_scan_examples_cards_detail_and_downloads(browser: Any, start_gui: Start
     assert page.locator("#detail-title").inner_text() == "TinyLlama Example Q4_K_M"
     text = detail.inner_text()
     assert "Q4_K_M" in text and "apache-2.0" in text and "llama" in text
-    assert "11be578dca62c0be797f45535df86378a211b9cbf828f3e9a920a60508beb562" in text
+    assert "f51bdc7a098ca379437ca94800a41f59bc1b44310343a0568021688fe94a0ac6" in text
     assert detail.locator("svg.chart rect.bar").count() >= 2  # a bar per tensor type
     assert "[STRING × 32]" in text  # the token array shown as a preview
     shot(page, "gui-detail.png")
@@ -103,8 +107,8 @@ def test_scan_examples_cards_detail_and_downloads(browser: Any, start_gui: Start
     info.value.save_as(saved)
     assert info.value.suggested_filename.endswith(".json")
     documents = json.loads(saved.read_text(encoding="utf-8"))
-    assert sorted(d["model_name"] for d in documents) == ["TinyLlama Example Q4_K_M", "model.safetensors"]
-    assert {d["sha256"] for d in documents} >= {"11be578dca62c0be797f45535df86378a211b9cbf828f3e9a920a60508beb562"}
+    assert sorted(d["model_name"] for d in documents) == ["TinyLlama Example Q4_K_M", "tiny-mistral"]
+    assert {d["sha256"] for d in documents} >= {"f51bdc7a098ca379437ca94800a41f59bc1b44310343a0568021688fe94a0ac6"}
 
     if "cyclonedx" in available_formats():
         with page.expect_download() as info:
@@ -243,7 +247,8 @@ def test_lock_verify_and_compare_from_the_page(browser: Any, start_gui: StartGui
 
     write_gguf(root / "m.gguf", extra={"general.name": "Pinned", "general.license": "mit"})  # the file changes
     page.get_by_role("button", name=f"Scan {root}", exact=True).click()
-    page.wait_for_function("document.querySelectorAll('#scans li').length === 2")
+    # Both scans finished (a running scan's entry shows its state instead of "N model(s)").
+    page.locator("#scans li").filter(has_text=re.compile(r"\d+ models?")).nth(1).wait_for()
     page.locator("#diff-run").wait_for()
     page.locator("#lock-file").set_input_files(str(lock_path))
     page.locator("#verify-run").click()
