@@ -249,6 +249,8 @@ def test_lock_verify_and_compare_from_the_page(browser: Any, start_gui: StartGui
     page.get_by_role("button", name=f"Scan {root}", exact=True).click()
     # Both scans finished (a running scan's entry shows its state instead of "N model(s)").
     page.locator("#scans li").filter(has_text=re.compile(r"\d+ models?")).nth(1).wait_for()
+    # ...and the page shows the new scan's result (its model now has a license), so verify runs against it.
+    page.get_by_role("cell", name="mit", exact=True).wait_for()
     page.locator("#diff-run").wait_for()
     page.locator("#lock-file").set_input_files(str(lock_path))
     page.locator("#verify-run").click()
@@ -256,7 +258,9 @@ def test_lock_verify_and_compare_from_the_page(browser: Any, start_gui: StartGui
     assert "m.gguf" in page.locator("#gate-output pre").inner_text()
     page.locator("#diff-run").click()
     page.get_by_text("✗ Differences found.").wait_for()
-    assert "license" in page.locator("#gate-output pre").inner_text()
+    from playwright.sync_api import expect
+
+    expect(page.locator("#gate-output pre")).to_contain_text("license")
 
     policy_path = tmp_path / "policy.toml"
     policy_path.write_text('[formats]\ndeny = ["gguf"]\n', encoding="utf-8")
