@@ -253,12 +253,21 @@ def test_lock_verify_and_compare_from_the_page(browser: Any, start_gui: StartGui
     page.get_by_role("cell", name="mit", exact=True).wait_for()
     page.locator("#diff-run").wait_for()
     page.locator("#lock-file").set_input_files(str(lock_path))
+    # A scan started elsewhere (another tab, the API) finishes while the lock file is chosen: the list refreshes and
+    # the section is rebuilt with one more scan to compare with. The chosen file must survive that (a late list
+    # refresh used to rebuild the section with an empty file input, and the verdict never came).
+    first = min(gui.get("/api/scans").json()["scans"], key=lambda j: j["created"])["id"]
+    gui.wait(gui.post("/api/scans", {"paths": [str(root)]}).json()["id"])
+    page.evaluate("refreshScans()")
+    from playwright.sync_api import expect
+
+    expect(page.locator("#diff-old option")).to_have_count(2)
     page.locator("#verify-run").click()
     page.get_by_text("✗ Differences found.").wait_for()
     assert "m.gguf" in page.locator("#gate-output pre").inner_text()
+    page.locator("#diff-old").select_option(first)
     page.locator("#diff-run").click()
     page.get_by_text("✗ Differences found.").wait_for()
-    from playwright.sync_api import expect
 
     expect(page.locator("#gate-output pre")).to_contain_text("license")
 

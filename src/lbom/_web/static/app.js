@@ -14,6 +14,8 @@ const state = {
   sortDir: 1,
   filter: "",
   polling: null,
+  scansSeq: 0,
+  gate: null,
 };
 
 const $ = (id) => document.getElementById(id);
@@ -271,8 +273,12 @@ function showEmpty() {
 }
 
 async function refreshScans() {
+  // Several refreshes can be in flight (a scan starts, a scan ends); only the newest answer is applied, so a slow
+  // early answer cannot roll the list (and the compare choices built from it) back to an older state.
+  const seq = ++state.scansSeq;
   let data;
   try { data = await api("/api/scans"); } catch (_err) { return; }
+  if (seq !== state.scansSeq) return;
   state.scans = data.scans;
   const list = $("scans");
   clear(list);
@@ -640,21 +646,49 @@ async function copyUrl(path, fmt) {
 
 // ---------------------------------------------------------------- compare and verify (when the library has them)
 
+function gateParts() {
+  // The file inputs and the output live as long as the page: the section is rebuilt whenever the scan list or the
+  // shown scan changes, and a rebuild must neither drop the files the user chose nor an answer that is on its way.
+  if (!state.gate) {
+    state.gate = {
+      key: null,
+      output: el("div", { id: "gate-output", "aria-live": "polite" }),
+      diffFile: el("input", { type: "file", id: "diff-file", accept: ".json,.lock,.toml,.txt",
+        "aria-label": "Saved l-bom JSON or lock file to compare with" }),
+      lock: el("input", { type: "file", id: "lock-file", accept: ".lock,.toml,.txt", "aria-label": "Lock file" }),
+      policy: el("input", { type: "file", id: "policy-file", accept: ".toml,.txt", "aria-label": "Policy file" }),
+      outputFor: null,
+      runs: 0,
+    };
+  }
+  return state.gate;
+}
+
 function renderGate() {
   const features = (state.info && state.info.features) || {};
   const section = $("gate");
   section.hidden = !(features.diff || features.verify || features.policy) || !state.result;
   if (section.hidden) return;
+  const gate = gateParts();
+  const done = (state.scans || []).filter((j) => j.state === "done" && j.id !== state.jobId);
+  const key = state.jobId + "|" + done.map((j) => j.id).join(",");
+  if (gate.key === key) return;  // nothing the section shows has changed
+  gate.key = key;
+  if (gate.outputFor !== state.jobId) { clear(gate.output); gate.outputFor = state.jobId; }
   const body = $("gate-body");
   clear(body);
-  const output = el("div", { id: "gate-output", "aria-live": "polite" });
+  const output = gate.output;
   const run = async (path, payload, verdicts) => {
+    const ticket = ++gate.runs;
+    const forJob = state.jobId;
     showGateOutput(output, { text: "Working…" });
-    try { showGateOutput(output, await api(path, { method: "POST", body: payload }), verdicts); }
-    catch (err) { showGateOutput(output, { error: err.message }); }
+    let data;
+    try { data = await api(path, { method: "POST", body: payload }); }
+    catch (err) { data = { error: err.message }; }
+    // Only the latest request's answer is shown, and only while its scan is still the one on screen.
+    if (ticket === gate.runs && forJob === state.jobId) showGateOutput(output, data, verdicts);
   };
   if (features.diff) {
-    const done = (state.scans || []).filter((j) => j.state === "done" && j.id !== state.jobId);
     const select = el("select", { id: "diff-old", "aria-label": "Earlier scan to compare with" },
       done.map((j) => el("option", { value: j.id },
         new Date(j.created * 1000).toLocaleTimeString() + " · " + j.paths.join(", "))));
@@ -665,8 +699,7 @@ function renderGate() {
     } else {
       body.append(el("p", { class: "muted small" }, "Run another scan to compare two scans with each other."));
     }
-    const saved = el("input", { type: "file", id: "diff-file", accept: ".json,.lock,.toml,.txt",
-      "aria-label": "Saved l-bom JSON or lock file to compare with" });
+    const saved = gate.diffFile;
     const savedLabel = done.length ? "…or with a saved l-bom JSON or lock file" : "Compare with a saved l-bom JSON or lock file";
     body.append(el("div", { class: "gate-row" }, el("span", {}, savedLabel), saved,
       el("button", { type: "button", id: "diff-file-run", onclick: async () => {
@@ -676,7 +709,7 @@ function renderGate() {
       } }, "Compare")));
   }
   if (features.verify) {
-    const lock = el("input", { type: "file", id: "lock-file", accept: ".lock,.toml,.txt", "aria-label": "Lock file" });
+    const lock = gate.lock;
     body.append(el("div", { class: "gate-row" }, el("span", {}, "Verify against a lock file"), lock,
       el("button", { type: "button", id: "verify-run", onclick: async () => {
         if (!lock.files.length) { showGateOutput(output, { error: "choose a lock file first" }); return; }
@@ -684,7 +717,7 @@ function renderGate() {
       } }, "Verify")));
   }
   if (features.policy) {
-    const policy = el("input", { type: "file", id: "policy-file", accept: ".toml,.txt", "aria-label": "Policy file" });
+    const policy = gate.policy;
     body.append(el("div", { class: "gate-row" }, el("span", {}, "Check against a policy file"), policy,
       el("button", { type: "button", id: "policy-run", onclick: async () => {
         if (!policy.files.length) { showGateOutput(output, { error: "choose a policy file first" }); return; }
