@@ -11,7 +11,7 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from lbom._checks import run_checks
+from lbom._checks import NO_CONTEXT, CheckContext, run_checks
 from lbom._formats.interface import DEFAULT_LIMITS, Limits
 from lbom.model import (
     BaseModelRef,
@@ -41,9 +41,11 @@ def assemble_models(
     directories: Mapping[str, set[str]] | None = None,
     limits: Limits = DEFAULT_LIMITS,
     read_text: TextLoader | None = None,
+    context: CheckContext = NO_CONTEXT,
 ) -> list[ModelArtifact]:
     """One model per single file, and one per multi-file group (given the ``directories`` listings to group).
-    ``read_text`` reads a shard index (default: from the file system; remote scans fetch it)."""
+    ``read_text`` reads a shard index (default: from the file system; remote scans fetch it); ``context`` is
+    lent to the checks."""
     from lbom._shards import group_shards
     from lbom.scan import file_entry
 
@@ -55,14 +57,14 @@ def assemble_models(
             groups, read_files = group_shards(read_files, directories, limits, read_text)
         for group in groups:
             side = sidecars.get(group.directory)
-            models.append(build_model(group.header, group.files, side, group.path, group.findings))
+            models.append(build_model(group.header, group.files, side, group.path, group.findings, context))
     for read_file in read_files:
         header = read_file.header
         assert header is not None
         entry = file_entry(read_file)
         side = sidecars.get(read_file.candidate.directory)
         files = (entry, *read_file.extra_files)
-        models.append(build_model(header, files, side, read_file.candidate.display_path))
+        models.append(build_model(header, files, side, read_file.candidate.display_path, context=context))
     return sorted(models, key=lambda m: m.path)
 
 
@@ -72,6 +74,7 @@ def build_model(
     sidecars: SidecarFacts | None,
     path: str,
     extra_findings: tuple[Finding, ...] = (),
+    context: CheckContext = NO_CONTEXT,
 ) -> ModelArtifact:
     """Merge a (possibly combined) header with sidecar facts into a model, and run the checks on it."""
 
@@ -148,7 +151,7 @@ def build_model(
         source=_model_source(entries),
         findings=(),
     )
-    findings.extend(run_checks(model))
+    findings.extend(run_checks(model, context))
     return _with_findings(model, findings)
 
 

@@ -51,6 +51,13 @@ CREATE TABLE IF NOT EXISTS entries (
     PRIMARY KEY (dev, ino, context)
 )
 """
+_TEMPLATE_SCHEMA = """
+CREATE TABLE IF NOT EXISTS template_findings (
+    key TEXT PRIMARY KEY,
+    findings TEXT NOT NULL
+)
+"""
+"""Chat-template analyses by the digest of the analyser's context and the template text (see TemplateMemo)."""
 
 
 @dataclass(frozen=True)
@@ -261,6 +268,65 @@ def open_cache(directory: str, limits: Limits) -> ScanCache | None:
     return cache if cache.usable else None
 
 
+class TemplateMemo:
+    """Chat-template analyses kept in the cache database, opened on first use (most scans have no template).
+
+    Parsing a template needs jinja2, whose import is most of a one-file scan's start-up; the same template text
+    analysed by the same analyser always gives the same findings, so a repeated scan skips both. Keys are made by
+    :mod:`lbom._checks.chat_template` (they cover the analyser's sources and jinja2's); values are its own
+    encoding. Like the scan cache, every failure turns the memo off instead of failing the scan.
+    """
+
+    def __init__(self, directory: str, refresh: bool = False) -> None:
+        self.directory = directory
+        self.refresh = refresh
+        """Ignore stored analyses (``--rehash``) but still record the fresh ones."""
+        self._db: sqlite3.Connection | None = None
+        self._opened = False
+        self._pending: list[tuple[str, str]] = []
+
+    def _open(self) -> sqlite3.Connection | None:
+        if not self._opened:
+            self._opened = True
+            with contextlib.suppress(OSError):
+                os.makedirs(self.directory, mode=0o700, exist_ok=True)
+                self._db = _connect(os.path.join(self.directory, DB_NAME))
+        return self._db
+
+    def get(self, key: str) -> str | None:
+        db = None if self.refresh else self._open()
+        if db is None:
+            return None
+        try:
+            row = db.execute("SELECT findings FROM template_findings WHERE key = ?", (key,)).fetchone()
+        except sqlite3.Error:
+            self.close()
+            return None
+        return str(row[0]) if row is not None else None
+
+    def put(self, key: str, value: str) -> None:
+        if self._open() is not None:
+            self._pending.append((key, value))
+
+    def close(self) -> None:
+        db, self._db = self._db, None
+        pending, self._pending = self._pending, []
+        if db is None:
+            return
+        with contextlib.suppress(sqlite3.Error):
+            if pending:
+                with _immediate(db):
+                    db.executemany("INSERT OR REPLACE INTO template_findings VALUES (?, ?)", pending)
+        with contextlib.suppress(sqlite3.Error):
+            db.close()
+
+    def __enter__(self) -> TemplateMemo:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 def cache_info(directory: str, limits: Limits) -> CacheInfo:
     path = os.path.join(directory, DB_NAME)
     if not os.path.exists(path):
@@ -320,6 +386,7 @@ def _connect(path: str, create: bool = True) -> sqlite3.Connection | None:
             db.execute("PRAGMA synchronous = NORMAL")
             with _immediate(db):
                 db.execute(_SCHEMA)
+                db.execute(_TEMPLATE_SCHEMA)
     except sqlite3.Error:
         db.close()
         return None

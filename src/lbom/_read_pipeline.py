@@ -13,16 +13,18 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
-from concurrent.futures import wait as wait_futures
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from lbom._cache import CachedRead, FileKey, ScanCache
+from lbom._cache import CachedRead, FileKey, ScanCache, open_cache
 from lbom._formats import READERS, SNIFF_BYTES, ReaderEntry, pick_reader
 from lbom._formats.interface import LocalFileSource
 from lbom.errors import ScanCancelled
 from lbom.model import FileDigest, Finding, ModelHeader, Severity
-from lbom.scan import Candidate, ProgressEvent, ReadFile, ScanOptions
+from lbom.scan import Candidate, ProgressEvent, ReadFile, ScanOptions, cache_directory
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ThreadPoolExecutor
 
 R_UNREADABLE = "LBOM-SCAN-002"
 R_CHANGED = "LBOM-READ-001"
@@ -71,14 +73,19 @@ def read_all(candidates: list[Candidate], options: ScanOptions, roots: Sequence[
     cache = _open_cache(options, roots)
     tracker = _Tracker(options.progress, candidates)
     jobs = max(1, options.jobs if options.jobs is not None else (os.cpu_count() or 1))
-    pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="lbom-hash") if jobs > 1 else None
+    pool: ThreadPoolExecutor | None = None
+    """Started when the first file big enough to hash on a worker comes (never for ``--no-hash`` scans)."""
     window: deque[_Pending] = deque()
     in_flight = 0
     try:
         for candidate in candidates:
             key, cached = _lookup(cache, candidate, options)
             pending = _read_header(candidate, options, algorithms, key, cached)
-            if pending.missing and pool is not None and candidate.size >= INLINE_HASH_BYTES:
+            if pending.missing and jobs > 1 and candidate.size >= INLINE_HASH_BYTES:
+                if pool is None:
+                    from concurrent.futures import ThreadPoolExecutor
+
+                    pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="lbom-hash")
                 pending.future = pool.submit(digest_file_counted, candidate.real_path, pending, tracker, options)
                 in_flight += 1
             elif pending.missing:
@@ -115,6 +122,8 @@ def _is_ready(pending: _Pending) -> bool:
 
 
 def _wait(future: Future[tuple[FileDigest, ...]], tracker: _Tracker) -> None:
+    from concurrent.futures import wait as wait_futures
+
     if tracker.reporting:
         while not wait_futures([future], timeout=_TICK_S).done:
             tracker.tick()
@@ -211,14 +220,8 @@ def _algorithms(options: ScanOptions) -> tuple[str, ...]:
 
 
 def _open_cache(options: ScanOptions, roots: Sequence[str]) -> ScanCache | None:
-    if not options.cache:
-        return None
-    from lbom._cache import default_cache_dir, is_inside, open_cache
-
-    directory = options.cache_dir or default_cache_dir()
-    if is_inside(directory, roots):
-        return None  # never write into a scanned folder
-    return open_cache(directory, options.limits)
+    directory = cache_directory(options, roots)
+    return None if directory is None else open_cache(directory, options.limits)
 
 
 def _lookup(

@@ -34,6 +34,7 @@ from lbom.model import (
 )
 
 if TYPE_CHECKING:
+    from lbom._cache import TemplateMemo
     from lbom._remote.http import RemoteSettings
 
 R_SKIPPED = "LBOM-SCAN-001"
@@ -267,6 +268,7 @@ def scan(
     :class:`~lbom.errors.RemoteError`.
     """
     from lbom._assemble import assemble_models
+    from lbom._checks import CheckContext
     from lbom._version import tool_version
 
     if isinstance(paths, (str, os.PathLike)):
@@ -313,7 +315,10 @@ def scan(
     sidecars = _sidecars_for(read_files, found.directories, options.limits)
     # Multi-file models are grouped only when folders were scanned: a single shard stays a single file.
     directories = None if single_file else found.directories
-    local_models = assemble_models(read_files, sidecars, directories, options.limits)
+    with _template_memo(options, path_list) as memo:
+        local_models = assemble_models(
+            read_files, sidecars, directories, options.limits, context=CheckContext(template_memo=memo)
+        )
     models = sorted(local_models + remote_models, key=lambda m: m.path)
     findings = _without_listed_model_files(findings, models)
     return ScanResult(
@@ -325,6 +330,31 @@ def scan(
         hashed=options.hash,
         single_file=single_file,
     )
+
+
+@contextlib.contextmanager
+def _template_memo(options: ScanOptions, roots: Sequence[str]) -> Iterator[TemplateMemo | None]:
+    """The cache's chat-template memo, under the same rules as the scan cache (off with ``--no-cache``, never in
+    a scanned folder, refreshed by ``--rehash``)."""
+    directory = cache_directory(options, roots)
+    if directory is None:
+        yield None
+        return
+    from lbom._cache import TemplateMemo
+
+    with TemplateMemo(directory, refresh=options.rehash) as memo:
+        yield memo
+
+
+def cache_directory(options: ScanOptions, roots: Sequence[str]) -> str | None:
+    """Where this scan's cache lives, or None when it has none (``--no-cache``, or the folder would be inside a
+    scanned one: l-bom never writes into the folders it scans)."""
+    if not options.cache:
+        return None
+    from lbom._cache import default_cache_dir, is_inside
+
+    directory = options.cache_dir or default_cache_dir()
+    return None if is_inside(directory, roots) else directory
 
 
 def _is_remote(path: str) -> bool:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import lbom
-from lbom._checks import naming
+from lbom._checks import NO_CONTEXT, naming
 from lbom.model import FileEntry, ModelArtifact, ModelHeader
 from tests.builders import write_gguf
 
@@ -40,7 +40,7 @@ def model(
 
 
 def rules(artifact: ModelArtifact) -> list[str]:
-    return sorted(f.rule_id for f in naming.check(artifact))
+    return sorted(f.rule_id for f in naming.check(artifact, NO_CONTEXT))
 
 
 @pytest.mark.parametrize(
@@ -54,7 +54,7 @@ def rules(artifact: ModelArtifact) -> list[str]:
     ],
 )
 def test_quantization_claim_contradicted(filename: str, actual: str) -> None:
-    found = naming.check(model(filename, quantization=actual))
+    found = naming.check(model(filename, quantization=actual), NO_CONTEXT)
     assert [f.rule_id for f in found] == [naming.R_NAME_QUANT]
     assert actual in found[0].message
 
@@ -134,7 +134,7 @@ def test_projectors_and_adapters_borrow_names() -> None:
     ],
 )
 def test_architecture_claim_contradicted(filename: str, architecture: str) -> None:
-    found = naming.check(model(filename, architecture=architecture, parameters=None))
+    found = naming.check(model(filename, architecture=architecture, parameters=None), NO_CONTEXT)
     assert [f.rule_id for f in found] == [naming.R_NAME_ARCH]
 
 

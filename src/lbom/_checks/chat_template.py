@@ -17,17 +17,21 @@ The walk is iterative (no recursion driven by the template) and the template siz
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from lbom.model import ChatTemplate, Finding, ModelArtifact, Severity
 
 if TYPE_CHECKING:
     from jinja2 import nodes
+
+    from lbom._checks import CheckContext
 
 R_PARSE = "LBOM-TPL-001"
 R_INTERNALS = "LBOM-TPL-002"
@@ -112,10 +116,10 @@ _BIDI = frozenset({0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066
 _ZERO_WIDTH = frozenset({0x00AD, 0x180E, 0x200B, 0x200C, 0x200D, 0x2060, 0x2061, 0x2062, 0x2063, 0x2064, 0xFEFF})
 
 
-def check(model: ModelArtifact) -> list[Finding]:
+def check(model: ModelArtifact, context: CheckContext) -> list[Finding]:
     found: list[Finding] = []
     for template in model.chat_templates:
-        found.extend(analyse_template(template, _template_file(model, template)))
+        found.extend(analyse_template(template, _template_file(model, template), context.template_memo))
     return found
 
 
@@ -135,37 +139,119 @@ def _where(template: ChatTemplate, line: int | None = None) -> str:
     return where if line is None else f"{where} line {line}"
 
 
+_Note = tuple[str, Severity, str, int | None, str]
+"""One finding as the analysis makes it: rule id, severity, message, template line, remedy. Where the template
+lives (file, source, name) is added afterwards, so one analysis serves every copy of the same text."""
+
+
+class TemplateMemo(Protocol):
+    """Somewhere analyses are remembered between scans (the scan cache's :class:`lbom._cache.TemplateMemo`)."""
+
+    def get(self, key: str) -> str | None: ...
+
+    def put(self, key: str, value: str) -> None: ...
+
+
 @dataclass
 class _Report:
-    template: ChatTemplate
-    file: str | None
-    findings: list[Finding] = field(default_factory=list)
+    notes: list[_Note] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
 
     def add(self, rule_id: str, severity: Severity, message: str, line: int | None, remedy: str) -> None:
         count = self.counts.get(rule_id, 0)
         self.counts[rule_id] = count + 1
         if count < MAX_FINDINGS_PER_RULE:
-            self.findings.append(Finding(rule_id, severity, message, self.file, _where(self.template, line), remedy))
+            self.notes.append((rule_id, severity, message, line, remedy))
 
 
-def analyse_template(template: ChatTemplate, file: str | None = None) -> list[Finding]:
-    """All findings for one chat template. Public for the GUI/MCP, which analyse templates on their own."""
-    report = _Report(template, file)
-    _hidden_unicode(template.text, report)
-    if len(template.text) > MAX_TEMPLATE_CHARS:
+def analyse_template(
+    template: ChatTemplate, file: str | None = None, memo: TemplateMemo | None = None
+) -> list[Finding]:
+    """All findings for one chat template. Public for the GUI/MCP, which analyse templates on their own.
+
+    With a ``memo``, a template text this analyser has seen before is not parsed again.
+    """
+    notes: list[_Note] | None = None
+    key = memo_key(template.text) if memo is not None else None
+    if memo is not None and key is not None:
+        notes = _decode_notes(memo.get(key))
+    if notes is None:
+        notes = _analyse(template.text)
+        if memo is not None and key is not None:
+            memo.put(key, _encode_notes(notes))
+    return [
+        Finding(rule_id, severity, message, file, _where(template, line), remedy)
+        for rule_id, severity, message, line, remedy in notes
+    ]
+
+
+def _analyse(text: str) -> list[_Note]:
+    report = _Report()
+    _hidden_unicode(text, report)
+    if len(text) > MAX_TEMPLATE_CHARS:
         report.add(
             R_TOO_LARGE,
             Severity.LOW,
-            f"chat template is {len(template.text):,} characters (limit {MAX_TEMPLATE_CHARS:,}); not analysed",
+            f"chat template is {len(text):,} characters (limit {MAX_TEMPLATE_CHARS:,}); not analysed",
             None,
             "inspect the template by hand",
         )
-        return report.findings
-    tree = _parse(template.text, report)
+        return report.notes
+    tree = _parse(text, report)
     if tree is not None:
         _AstChecks(tree, report).run()
-    return report.findings
+    return report.notes
+
+
+_ANALYSER: str | None = None
+
+
+def memo_key(text: str) -> str:
+    """The memo key of a template text: its SHA-256 together with what decides the analysis (l-bom's version, this
+    module's source and jinja2's), so an edited analyser or another jinja2 never serves an old result."""
+    global _ANALYSER
+    if _ANALYSER is None:
+        import importlib.util
+
+        from lbom._version import tool_version
+
+        parts = [tool_version()]
+        spec = importlib.util.find_spec("jinja2")
+        for source in (__file__, spec.origin if spec is not None else None):
+            try:
+                st = os.stat(source) if source else None
+            except OSError:
+                st = None
+            parts.append(f"{source}:{st.st_size}:{st.st_mtime_ns}" if st is not None else f"{source}:-")
+        _ANALYSER = "\x00".join(parts)
+    digest = hashlib.sha256(_ANALYSER.encode("utf-8", "surrogatepass"))
+    digest.update(b"\x00")
+    digest.update(text.encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()
+
+
+def _encode_notes(notes: list[_Note]) -> str:
+    return json.dumps(
+        [[rule, severity.value, message, line, remedy] for rule, severity, message, line, remedy in notes]
+    )
+
+
+def _decode_notes(text: str | None) -> list[_Note] | None:
+    """The notes stored under a key, or None when absent or not in this encoding (then the analysis runs)."""
+    if text is None:
+        return None
+    try:
+        rows = json.loads(text)
+        notes: list[_Note] = []
+        for rule, severity, message, line, remedy in rows:
+            if not (isinstance(rule, str) and isinstance(message, str) and isinstance(remedy, str)):
+                return None
+            if line is not None and (isinstance(line, bool) or not isinstance(line, int)):
+                return None
+            notes.append((rule, Severity(severity), message, line, remedy))
+    except (ValueError, TypeError):
+        return None
+    return notes
 
 
 def _parse(text: str, report: _Report) -> nodes.Template | None:

@@ -7,12 +7,17 @@ name in ``FileEntry.source.expected_sha256``. When the scan hashed the file, the
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from lbom.model import Finding, ModelArtifact, Severity
+
+if TYPE_CHECKING:
+    from lbom._checks import CheckContext
 
 R_CONTENT_ADDRESS_MISMATCH = "LBOM-STORE-001"
 
 
-def check(model: ModelArtifact) -> list[Finding]:
+def check(model: ModelArtifact, context: CheckContext) -> list[Finding]:
     found: list[Finding] = []
     for entry in model.files:
         expected = entry.source.expected_sha256 if entry.source else None

@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import os
 import posixpath
+from typing import TYPE_CHECKING
 
 from lbom._formats.onnx import escapes_folder
 from lbom.model import Finding, ModelArtifact, Severity
+
+if TYPE_CHECKING:
+    from lbom._checks import CheckContext
 
 R_EXTERNAL_MISSING = "LBOM-ONNX-003"
 _MAX_CHECKED = 64
 
 
-def check(model: ModelArtifact) -> list[Finding]:
+def check(model: ModelArtifact, context: CheckContext) -> list[Finding]:
     locations = model.metadata.get("onnx.external_data")
     if not isinstance(locations, list) or not model.files:
         return []

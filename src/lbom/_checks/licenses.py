@@ -9,8 +9,12 @@ tell which one applies. Declarations that say nothing (``unknown``, ``NOASSERTIO
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from lbom.model import Finding, ModelArtifact, Severity
+
+if TYPE_CHECKING:
+    from lbom._checks import CheckContext
 
 R_NO_LICENSE = "LBOM-LIC-001"
 R_LICENSE_DIFFERS = "LBOM-LIC-002"
@@ -45,7 +49,7 @@ NOT_MODELS = frozenset({"git-lfs-pointer"})
 """Formats that stand in for a model without being one: their license question belongs to the real file."""
 
 
-def check(model: ModelArtifact) -> list[Finding]:
+def check(model: ModelArtifact, context: CheckContext) -> list[Finding]:
     if model.format in NOT_MODELS:
         return []
     sources = license_sources(model)

@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import os
 import re
+from typing import TYPE_CHECKING
 
 from lbom.model import Finding, ModelArtifact, Severity
+
+if TYPE_CHECKING:
+    from lbom._checks import CheckContext
 
 R_NAME_QUANT = "LBOM-NAME-001"
 R_NAME_SIZE = "LBOM-NAME-002"
@@ -66,7 +70,7 @@ _FAMILIES: dict[str, tuple[str, ...]] = {
 _FAMILY_TOKEN_RE = re.compile(r"[a-z]+[0-9]*")
 
 
-def check(model: ModelArtifact) -> list[Finding]:
+def check(model: ModelArtifact, context: CheckContext) -> list[Finding]:
     found: list[Finding] = []
     for entry in model.files:
         if entry.role not in ("weights", "shard"):

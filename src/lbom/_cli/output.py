@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-import tempfile
 from collections.abc import Iterable
 from typing import Any
 
@@ -22,6 +21,8 @@ def write_output(text: str | Iterable[str], output: str | None) -> None:
         return
     directory = os.path.dirname(os.path.abspath(output))
     try:
+        import tempfile
+
         fd, tmp = tempfile.mkstemp(prefix=".l-bom-", suffix=".tmp", dir=directory)
     except OSError as exc:
         raise OutputError(output, exc.strerror or str(exc)) from exc
