@@ -4,10 +4,16 @@ Both inputs are reduced to the same shape, models keyed by path with their ident
 SHA-256) and findings, then compared: models added and removed, and per model the changed facts (format,
 architecture, quantization, parameter count, license), files added/removed/changed, and findings that appeared
 or went away. A lock file carries no findings, so comparing a lock with a document compares facts and files.
+
+Paths are keyed relative to what was scanned or locked (a lock's paths already are; a document's come from its
+files' ``relative_path``), so two scans of the same folder reached by different paths, two copies of a folder, or
+a lock and a document compare model by model. Sidecar files (config.json, README.md, ...) are compared only when
+both sides list them with digests: a lock does, a scan document names them without digests.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from collections.abc import Mapping
@@ -31,6 +37,8 @@ class ModelSnapshot:
     """relative path -> (size, sha256)"""
     findings: frozenset[tuple[str, str, str, str]] | None
     """(rule_id, severity, location, message); ``None`` when the input cannot carry findings (a lock)."""
+    sidecars: frozenset[str] | None = None
+    """Which of ``files`` are sidecars; ``None`` when the input does not list sidecars with digests (a document)."""
 
 
 @dataclass(frozen=True)
@@ -146,23 +154,26 @@ def snapshot_from_text(text: str, source: str) -> dict[str, ModelSnapshot]:
             facts=model.facts(),
             files={f.path: (f.size, f.sha256) for f in model.files},
             findings=None,
+            sidecars=frozenset(f.path for f in model.files if f.role == "sidecar"),
         )
     return snapshot
 
 
 def _from_documents(document: Any, source: str) -> dict[str, ModelSnapshot]:
     documents = document if isinstance(document, list) else [document]
-    snapshot: dict[str, ModelSnapshot] = {}
+    models: list[tuple[str, ModelSnapshot]] = []
     for index, item in enumerate(documents):
         if not isinstance(item, dict) or not isinstance(item.get("model_path"), str):
             raise UsageError(f"{source}: item {index} is not an l-bom model document (no model_path)")
         files: dict[str, tuple[int | None, str | None]] = {}
         raw_files = item.get("files")
+        model_key = item["model_path"]
         if isinstance(raw_files, list) and raw_files:
             for raw in raw_files:
                 if isinstance(raw, dict) and isinstance(raw.get("path"), str):
                     key = raw.get("relative_path") if isinstance(raw.get("relative_path"), str) else raw["path"]
                     files[str(key)] = (_int(raw.get("size")), _str(raw.get("sha256")))
+            model_key = _relative_model_path(model_key, raw_files)
         else:
             # An L-BOM 0.2.0 document: one file, described at the top level.
             name = _str(item.get("model_filename")) or item["model_path"]
@@ -174,8 +185,30 @@ def _from_documents(document: Any, source: str) -> dict[str, ModelSnapshot]:
                     (raw["rule_id"], str(raw.get("severity")), str(raw.get("location") or ""), str(raw.get("message")))
                 )
         facts = {name: _fact(item.get(name)) for name in IDENTITY_FACTS}
-        snapshot[item["model_path"]] = ModelSnapshot(item["model_path"], facts, files, frozenset(findings))
-    return snapshot
+        models.append((model_key, ModelSnapshot(item["model_path"], facts, files, frozenset(findings))))
+    keys = [key for key, _ in models]
+    if len(set(keys)) < len(keys):
+        # Several roots were scanned into one document and hold the same relative paths: keep the full paths.
+        return {model.path: model for _, model in models}
+    return {key: dataclasses.replace(model, path=key) for key, model in models}
+
+
+def _relative_model_path(model_path: str, raw_files: list[Any]) -> str:
+    """``model_path`` relative to the scanned root, found from a file whose path ends with its relative path."""
+    for raw in raw_files:
+        if not isinstance(raw, dict):
+            continue
+        path, relative = raw.get("path"), raw.get("relative_path")
+        if not (isinstance(path, str) and isinstance(relative, str) and relative):
+            continue
+        if path == relative:
+            return model_path  # scanned from inside the root: already relative
+        for sep in {"/", os.sep}:
+            if path.endswith(sep + relative):
+                root = path[: len(path) - len(relative)]
+                if model_path.startswith(root) and len(model_path) > len(root):
+                    return model_path[len(root) :].replace(os.sep, "/")
+    return model_path
 
 
 def _int(value: Any) -> int | None:
@@ -218,7 +251,11 @@ def _model_diff(a: ModelSnapshot, b: ModelSnapshot) -> ModelDiff:
         if a.facts.get(name) != b.facts.get(name)
     )
     files: list[FileDiff] = []
-    for path in sorted(a.files.keys() | b.files.keys()):
+    skipped: frozenset[str] = frozenset()
+    if a.sidecars is None or b.sidecars is None:
+        # One side does not list sidecars with digests: they cannot be compared, and are not "removed".
+        skipped = (a.sidecars or frozenset()) | (b.sidecars or frozenset())
+    for path in sorted((a.files.keys() | b.files.keys()) - skipped):
         if path not in b.files:
             size, sha = a.files[path]
             files.append(FileDiff(path, "removed", old_sha256=sha, old_size=size))

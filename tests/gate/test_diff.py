@@ -10,7 +10,7 @@ import pytest
 import lbom
 from lbom._diff import render_diff
 from tests.builders import write_gguf
-from tests.gate.fixtures import flip_byte
+from tests.gate.fixtures import SHARD_NAMES, flip_byte
 
 
 def document(path: Path, out: Path) -> Path:
@@ -114,3 +114,56 @@ def test_bad_inputs_are_usage_errors(tmp_path: Path, text: str) -> None:
     with pytest.raises(lbom.Error) as info:
         lbom.diff(tmp_path / "a", tmp_path / "a")
     assert info.value.exit_code == 2
+
+
+def test_a_lock_and_a_document_of_the_same_folder_compare_model_by_model(tmp_path: Path) -> None:
+    """The lock's paths are relative to its root, the document's are as scanned; sidecars are only in the lock."""
+    import os
+
+    from tests.gate.fixtures import make_model_folder
+
+    models = make_model_folder(tmp_path / "models")
+    lock = tmp_path / "models.lock"
+    lock.write_text(lbom.lock(models).to_toml(), encoding="utf-8")
+    here = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        relative_doc = document(Path("models"), tmp_path / "relative.json")
+    finally:
+        os.chdir(here)
+    absolute_doc = document(models, tmp_path / "absolute.json")
+    for doc in (relative_doc, absolute_doc):
+        assert lbom.diff(lock, doc).identical, render_diff(lbom.diff(lock, doc), "table")
+    assert lbom.diff(relative_doc, absolute_doc).identical
+    # A copy of the folder elsewhere compares equal to the original, and a change in it is found in its model.
+    import shutil
+
+    shutil.copytree(models, tmp_path / "copy")
+    flip_byte(tmp_path / "copy" / "sharded" / SHARD_NAMES[1])
+    result = lbom.diff(absolute_doc, document(tmp_path / "copy", tmp_path / "copy.json"))
+    assert (result.added_models, result.removed_models) == ((), ())
+    (changed,) = result.changed_models
+    assert [(f.kind, f.path) for f in changed.files] == [("changed", f"sharded/{SHARD_NAMES[1]}")]
+    # Against the lock too, and an edited sidecar shows up between two locks (both list sidecar digests).
+    (changed,) = lbom.diff(lock, tmp_path / "copy.json").changed_models
+    assert [f.path for f in changed.files] == [f"sharded/{SHARD_NAMES[1]}"]
+    (tmp_path / "copy" / "sharded" / "README.md").write_text("---\nlicense: mit\n---\n# edited\n", encoding="utf-8")
+    copy_lock = tmp_path / "copy.lock"
+    copy_lock.write_text(lbom.lock(tmp_path / "copy").to_toml(), encoding="utf-8")
+    (changed,) = lbom.diff(lock, copy_lock).changed_models
+    assert sorted(f.path for f in changed.files) == ["sharded/README.md", f"sharded/{SHARD_NAMES[1]}"]
+
+
+def test_a_document_of_several_roots_with_the_same_names_keeps_full_paths(tmp_path: Path) -> None:
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        write_gguf(tmp_path / name / "m.gguf")
+    out = tmp_path / "both.json"
+    out.write_text(lbom.render(lbom.scan([tmp_path / "a", tmp_path / "b"]), "json"), encoding="utf-8")
+    result = lbom.diff(out, out)
+    assert result.identical
+    write_gguf(tmp_path / "b" / "m.gguf", extra={"general.license": "mit"})
+    changed_doc = tmp_path / "changed.json"
+    changed_doc.write_text(lbom.render(lbom.scan([tmp_path / "a", tmp_path / "b"]), "json"), encoding="utf-8")
+    (changed,) = lbom.diff(out, changed_doc).changed_models
+    assert changed.path == str(tmp_path / "b" / "m.gguf")
