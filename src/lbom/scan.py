@@ -150,52 +150,42 @@ def _os_problem(exc: OSError) -> str:
 
 
 def _walk(root: str, found: _Discovery) -> None:
-    stack = [""]
-    while stack:
-        rel_dir = stack.pop()
-        abs_dir = os.path.join(root, rel_dir) if rel_dir else root
-        try:
-            with os.scandir(abs_dir) as it:
-                entries = sorted(it, key=lambda e: e.name)
-        except OSError as exc:
+    from lbom._walk import UnreadableFolder, walk
+
+    for item in walk(root, found.directories.__setitem__):
+        if isinstance(item, UnreadableFolder):
             found.findings.append(
-                Finding(R_UNREADABLE, Severity.LOW, f"directory skipped: {_os_problem(exc)}", printable_path(abs_dir))
+                Finding(
+                    R_UNREADABLE,
+                    Severity.LOW,
+                    f"directory skipped: {_os_problem(item.error)}",
+                    printable_path(item.path),
+                )
             )
             continue
-        found.directories[abs_dir] = {e.name for e in entries}
-        subdirs = []
-        for entry in entries:
-            rel = os.path.join(rel_dir, entry.name) if rel_dir else entry.name
-            # ``path`` opens the file; ``display`` (escaped if the name is not valid UTF-8) goes into documents.
-            path = os.path.join(root, rel)
-            display = printable_path(path)
-            try:
-                is_link = entry.is_symlink()
-                if entry.is_dir(follow_symlinks=False):
-                    subdirs.append(rel)
-                    continue
-                st = entry.stat(follow_symlinks=True)
-            except OSError as exc:
-                found.findings.append(
-                    Finding(
-                        R_SKIPPED, Severity.LOW, f"skipped: {_os_problem(exc)} (dangling or looping symlink?)", display
-                    )
-                )
-                continue
-            if stat.S_ISDIR(st.st_mode):
-                found.findings.append(
-                    Finding(R_SKIPPED, Severity.INFO, "skipped: symlink to a directory (not followed)", display)
-                )
-                continue
-            if not stat.S_ISREG(st.st_mode):
-                found.findings.append(
-                    Finding(R_SKIPPED, Severity.LOW, "skipped: not a regular file (FIFO, device or socket)", display)
-                )
-                continue
-            real = os.path.realpath(path) if is_link else path
-            found.candidates.append(Candidate(display, real, printable_path(rel), abs_dir, st.st_size))
-        # Depth-first in sorted order: push reversed so the smallest name is walked first.
-        stack.extend(reversed(subdirs))
+        # ``path`` opens the file; ``display`` (escaped if the name is not valid UTF-8) goes into documents.
+        display = printable_path(item.path)
+        st = item.stat
+        if st is None:
+            problem = _os_problem(item.error) if item.error is not None else "cannot stat"
+            found.findings.append(
+                Finding(R_SKIPPED, Severity.LOW, f"skipped: {problem} (dangling or looping symlink?)", display)
+            )
+            continue
+        if stat.S_ISDIR(st.st_mode):
+            found.findings.append(
+                Finding(R_SKIPPED, Severity.INFO, "skipped: symlink to a directory (not followed)", display)
+            )
+            continue
+        if not stat.S_ISREG(st.st_mode):
+            found.findings.append(
+                Finding(R_SKIPPED, Severity.LOW, "skipped: not a regular file (FIFO, device or socket)", display)
+            )
+            continue
+        real = os.path.realpath(item.path) if item.is_link else item.path
+        found.candidates.append(
+            Candidate(display, real, printable_path(item.relative_path), item.directory, st.st_size)
+        )
 
 
 @dataclass(frozen=True)

@@ -116,11 +116,9 @@ def hub_token() -> str | None:
         return token.strip()
     path = os.environ.get("HF_TOKEN_PATH")
     if not path:
-        home = os.environ.get("HF_HOME")
-        if not home:
-            cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-            home = os.path.join(cache, "huggingface")
-        path = os.path.join(home, "token")
+        from lbom._stores.huggingface import huggingface_home
+
+        path = os.path.join(huggingface_home(os.environ, os.path.expanduser("~"))[0], "token")
     try:
         with open(os.path.expanduser(path), encoding="utf-8") as handle:
             text = handle.read(4096).strip()

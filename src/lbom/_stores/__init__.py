@@ -168,34 +168,19 @@ class WalkedFile:
 
 
 def walk_files(root: str) -> tuple[list[WalkedFile], list[Finding]]:
-    """Regular files under ``root`` in sorted order, iteratively: file symlinks are followed, directory symlinks
-    are not (no loops). Dangling links come back with a ``problem``; unreadable folders as findings."""
+    """Regular files under ``root`` in sorted order (:func:`lbom._walk.walk`): file symlinks are followed,
+    directory symlinks are not. Dangling links come back with a ``problem``; unreadable folders as findings."""
+    from lbom._walk import UnreadableFolder, walk
+
     files: list[WalkedFile] = []
     findings: list[Finding] = []
-    stack = [""]
-    while stack:
-        rel_dir = stack.pop()
-        abs_dir = os.path.join(root, rel_dir) if rel_dir else root
-        try:
-            with os.scandir(abs_dir) as it:
-                entries = sorted(it, key=lambda e: e.name)
-        except OSError as exc:
-            findings.append(unreadable(abs_dir, exc))
-            continue
-        subdirs = []
-        for entry in entries:
-            rel = os.path.join(rel_dir, entry.name) if rel_dir else entry.name
-            try:
-                if entry.is_dir(follow_symlinks=False):
-                    subdirs.append(rel)
-                    continue
-                st = entry.stat(follow_symlinks=True)
-            except OSError:
-                files.append(WalkedFile(entry.path, rel, None, "dangling symlink"))
-                continue
-            if stat.S_ISREG(st.st_mode):
-                files.append(WalkedFile(entry.path, rel, st))
-        stack.extend(reversed(subdirs))
+    for item in walk(root):
+        if isinstance(item, UnreadableFolder):
+            findings.append(unreadable(item.path, item.error))
+        elif item.stat is None:
+            files.append(WalkedFile(item.path, item.relative_path, None, "dangling symlink"))
+        elif stat.S_ISREG(item.stat.st_mode):
+            files.append(WalkedFile(item.path, item.relative_path, item.stat))
     return files, findings
 
 

@@ -31,13 +31,20 @@ def locations(environ: Mapping[str, str], home: str) -> list[tuple[str, str]]:
         value = environ.get(variable)
         if value:
             return [(value, variable)]
+    hf_home, origin = huggingface_home(environ, home)
+    return [(os.path.join(hf_home, "hub"), origin)]
+
+
+def huggingface_home(environ: Mapping[str, str], home: str) -> tuple[str, str]:
+    """huggingface_hub's home folder (cache, token) and the variable that set it: ``HF_HOME``, else
+    ``$XDG_CACHE_HOME/huggingface``, else ``~/.cache/huggingface`` (``default``)."""
     hf_home = environ.get("HF_HOME")
     if hf_home:
-        return [(os.path.join(hf_home, "hub"), "HF_HOME")]
+        return hf_home, "HF_HOME"
     xdg = environ.get("XDG_CACHE_HOME")
     if xdg:
-        return [(os.path.join(xdg, "huggingface", "hub"), "XDG_CACHE_HOME")]
-    return [(os.path.join(home, ".cache", "huggingface", "hub"), "default")]
+        return os.path.join(xdg, "huggingface"), "XDG_CACHE_HOME"
+    return os.path.join(home, ".cache", "huggingface"), "default"
 
 
 def repo_dir_index(parts: Sequence[str]) -> int | None:

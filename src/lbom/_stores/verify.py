@@ -74,7 +74,8 @@ class StoreVerifyReport:
 
     @property
     def ok(self) -> bool:
-        return self.mismatched == 0
+        """Nothing mismatched, and something was verified: a check that verified nothing is not a pass."""
+        return self.mismatched == 0 and self.checked > 0
 
     def to_json(self) -> dict[str, JsonValue]:
         return {
