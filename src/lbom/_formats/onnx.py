@@ -208,14 +208,19 @@ def _opset(reader: _Reader, start: int, end: int, budget: list[int]) -> tuple[st
     return domain, version
 
 
-def _string_pair(reader: _Reader, start: int, end: int, budget: list[int]) -> tuple[str, str]:
-    key, value = "", ""
+_NODE_OP_TYPE_AND_DOMAIN = (4, 7)
+"""NodeProto: op_type = 4, domain = 7."""
+
+
+def _string_pair(
+    reader: _Reader, start: int, end: int, budget: list[int], fields: tuple[int, int] = (1, 2)
+) -> tuple[str, str]:
+    """The two string fields numbered ``fields`` of a message ("" when absent): key/value pairs by default."""
+    found = ["", ""]
     for number, wire, a, b in reader.fields(start, end, budget):
-        if number == 1 and wire == _LEN:
-            key = reader.text(a, b)
-        elif number == 2 and wire == _LEN:
-            value = reader.text(a, b)
-    return key, value
+        if wire == _LEN and number in fields:
+            found[fields.index(number)] = reader.text(a, b)
+    return found[0], found[1]
 
 
 def _read_graph(
@@ -226,7 +231,7 @@ def _read_graph(
             continue
         if number == 1:
             graph.nodes += 1
-            op_type, domain = _node(reader, a, b, budget)
+            op_type, domain = _string_pair(reader, a, b, budget, _NODE_OP_TYPE_AND_DOMAIN)
             graph.ops[op_type] += 1
             if domain not in _STANDARD_DOMAINS:
                 graph.custom_domains.add(domain)
@@ -242,16 +247,6 @@ def _read_graph(
                 graph.external.append(external)
         elif number in (11, 12) and len(graph.inputs if number == 11 else graph.outputs) < _MAX_LISTED:
             (graph.inputs if number == 11 else graph.outputs).append(_value_info(reader, a, b, budget))
-
-
-def _node(reader: _Reader, start: int, end: int, budget: list[int]) -> tuple[str, str]:
-    op_type, domain = "", ""
-    for number, wire, a, b in reader.fields(start, end, budget):
-        if number == 4 and wire == _LEN:
-            op_type = reader.text(a, b)
-        elif number == 7 and wire == _LEN:
-            domain = reader.text(a, b)
-    return op_type, domain
 
 
 def _tensor(reader: _Reader, start: int, end: int, budget: list[int], index: int) -> tuple[TensorInfo, str | None]:
