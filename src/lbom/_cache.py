@@ -22,9 +22,9 @@ import json
 import os
 import sqlite3
 import stat
+import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from lbom._formats.interface import Limits
 from lbom.model import Finding, ModelHeader
@@ -96,7 +96,20 @@ class CacheInfo:
 
 
 def default_cache_dir() -> str:
-    """The per-user cache folder (platformdirs), e.g. ``~/.cache/l-bom`` on Linux."""
+    """The per-user cache folder (platformdirs), e.g. ``~/.cache/l-bom`` on Linux.
+
+    On Linux the XDG rule platformdirs applies is computed here directly (``$XDG_CACHE_HOME``, else
+    ``~/.cache``): importing platformdirs is a noticeable part of a one-file scan's start-up. A test keeps the
+    two in agreement; other systems ask platformdirs.
+    """
+    if sys.platform.startswith("linux"):
+        xdg = os.environ.get("XDG_CACHE_HOME", "")
+        if os.path.isabs(xdg):  # the XDG spec ignores relative values
+            return os.path.join(xdg, "l-bom")
+        home = os.environ.get("HOME")
+        if home is not None and os.path.isabs(home):
+            return os.path.join(os.path.expanduser("~/.cache"), "l-bom")
+        # An unset or relative HOME: platformdirs knows where to look it up.
     import platformdirs
 
     return platformdirs.user_cache_dir("l-bom", appauthor=False)
@@ -122,14 +135,14 @@ def _source_fingerprint() -> list[tuple[str, int, int]]:
     """Size and mtime of the reader and model sources: an edited reader invalidates even without a version bump."""
     import lbom
 
-    package = Path(lbom.__file__).parent
+    package = os.path.dirname(lbom.__file__)
     found = []
-    for folder in (package, package / "_formats"):
+    for folder in (package, os.path.join(package, "_formats")):
         with contextlib.suppress(OSError), os.scandir(folder) as entries:
             for entry in entries:
                 if entry.name.endswith(".py") and (folder != package or entry.name in _FINGERPRINTED):
                     st = entry.stat()
-                    found.append((f"{folder.name}/{entry.name}", st.st_size, st.st_mtime_ns))
+                    found.append((f"{os.path.basename(folder)}/{entry.name}", st.st_size, st.st_mtime_ns))
     return sorted(found)
 
 

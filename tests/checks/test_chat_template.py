@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from lbom._checks import chat_template as tpl
-from lbom.model import ChatTemplate
+from lbom.model import ChatTemplate, Finding
 from tests.builders import write_gguf
 from tests.checks.common_templates import COMMON
 
@@ -228,7 +228,10 @@ def test_memo_serves_the_same_findings_placed_where_each_copy_lives() -> None:
     assert again == fresh
     elsewhere = tpl.analyse_template(ChatTemplate("tool_use", "tokenizer_config.json", text), "b/cfg.json", memo)
     assert len(memo.values) == 1  # one analysis for one text
-    assert [(f.rule_id, f.severity, f.message) for f in elsewhere] == [(f.rule_id, f.severity, f.message) for f in fresh]
+    def what(found: list[Finding]) -> list[tuple[str, str, str]]:
+        return [(f.rule_id, f.severity, f.message) for f in found]
+
+    assert what(elsewhere) == what(fresh)
     assert {f.file for f in elsewhere} == {"b/cfg.json"}
     assert any(f.location == "tokenizer_config.json template 'tool_use' line 2" for f in elsewhere)
 
@@ -241,7 +244,8 @@ def test_memo_hit_skips_the_parse_and_a_bad_entry_is_ignored() -> None:
     memo.values[key] = json.dumps([[tpl.R_RESOURCES, "medium", "remembered", 3, "fix it"]])
     (found,) = tpl.analyse_template(template, None, memo)
     assert (found.rule_id, found.message, found.location) == (tpl.R_RESOURCES, "remembered", "x line 3")
-    for broken in ("not json", "[[1, 2]]", '[["R", "no-such-severity", "m", null, "r"]]', '[["R", "low", "m", true, "r"]]'):
+    bad_severity, bool_line = '[["R", "no-such-severity", "m", null, "r"]]', '[["R", "low", "m", true, "r"]]'
+    for broken in ("not json", "[[1, 2]]", bad_severity, bool_line):
         memo.values[key] = broken
         assert tpl.analyse_template(template, None, memo) == []  # analysed afresh (the text is clean)
         assert memo.values[key] == "[]"  # ...and the fresh analysis replaced the bad entry

@@ -263,3 +263,24 @@ def test_cache_cli(tmp_path: Path, model_dir: Path) -> None:
     info = subprocess.run([*lbom, "cache", "info", "--cache-dir", str(cache)], check=True, capture_output=True)
     assert b"empty" in info.stdout
     shutil.rmtree(cache, ignore_errors=True)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the direct XDG rule is used on Linux only")
+@pytest.mark.parametrize("xdg", [None, "", "   ", "/srv/cache", "relative/cache", " /srv/cache"])
+@pytest.mark.parametrize("home", ["/home/someone", "relative-home", None])
+def test_default_cache_dir_is_what_platformdirs_says(
+    monkeypatch: pytest.MonkeyPatch, xdg: str | None, home: str | None
+) -> None:
+    import platformdirs
+
+    from lbom._cache import default_cache_dir
+
+    if home is None:
+        monkeypatch.delenv("HOME", raising=False)
+    else:
+        monkeypatch.setenv("HOME", home)
+    if xdg is None:
+        monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    else:
+        monkeypatch.setenv("XDG_CACHE_HOME", xdg)
+    assert default_cache_dir() == platformdirs.user_cache_dir("l-bom", appauthor=False)
