@@ -10,7 +10,6 @@ import os
 import posixpath
 from typing import TYPE_CHECKING
 
-from lbom._formats.onnx import escapes_folder
 from lbom.model import Finding, ModelArtifact, Severity
 
 if TYPE_CHECKING:
@@ -24,6 +23,8 @@ def check(model: ModelArtifact, context: CheckContext) -> list[Finding]:
     locations = model.metadata.get("onnx.external_data")
     if not isinstance(locations, list) or not model.files:
         return []
+    from lbom._formats.onnx import escapes_folder  # only ONNX models get here
+
     model_file = model.files[0].path
     if not os.path.isfile(model_file):
         return []  # remote scans: nothing local to look at

@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping, Sequence
-from urllib.parse import quote
 
 from lbom.model import SourceIdentity
 
@@ -68,6 +67,8 @@ def purl(repo_id: str, revision: str | None, file_path: str | None) -> str | Non
     if "/" not in repo_id:
         return None
     namespace, name = repo_id.split("/", 1)
+    from urllib.parse import quote
+
     text = f"pkg:huggingface/{quote(namespace, safe='')}/{quote(name, safe='')}"
     if revision:
         text += f"@{quote(revision.lower(), safe='')}"
