@@ -298,8 +298,9 @@ _RULES: tuple[Rule, ...] = (
     Rule(
         "LBOM-PKL-008",
         "Pickle only partly checked",
-        _M,
-        "The pickle is larger than the opcode or byte cap; only the first part was checked.",
+        _H,
+        "The pickle is larger than the opcode or byte cap; only the first part was checked, and the rest may "
+        "import and call anything.",
         "Treat the unchecked rest as untrusted; convert the model to safetensors.",
     ),
     # --- NumPy reader ---------------------------------------------------------------------------------------

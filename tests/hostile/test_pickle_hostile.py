@@ -177,11 +177,46 @@ def test_huge_length_fields_do_not_allocate() -> None:
     assert any(f.rule_id == pickle_reader.R_MALFORMED for f in header.findings)
 
 
-def test_opcode_cap_is_a_finding() -> None:
-    data = b"\x80\x02" + b"N0" * 1000 + b"N."
+def test_opcode_cap_is_a_high_finding_that_fails_a_gate(tmp_path: Path) -> None:
+    """Code hidden after the opcode cap is not seen, so the cut itself must be enough to stop a gate."""
+    data = b"\x80\x02" + b"N0" * 1000 + global_reduce("true")[0:]
     limits = type(DEFAULT_LIMITS)(max_pickle_ops=100)
     header = pickle_reader.read(BytesSource(data, "many.pkl"), limits)
-    assert any(f.rule_id == pickle_reader.R_CAP for f in header.findings)
+    (cap,) = [f for f in header.findings if f.rule_id == pickle_reader.R_CAP]
+    assert cap.severity is Severity.HIGH
+    assert header.metadata["pickle.globals"] == []  # the payload lies past the cap: unseen
+    from lbom._catalog import rule
+
+    assert rule(pickle_reader.R_CAP).severity is Severity.HIGH
+
+
+def test_the_default_opcode_cap_is_reached_in_seconds_not_minutes() -> None:
+    """Not a timing test: the cap bounds the work (2-3 µs an opcode), so it must stay in the low millions."""
+    assert DEFAULT_LIMITS.max_pickle_ops <= 2_000_000
+
+
+def test_a_torch_zip_whose_data_pkl_is_not_the_first_member_is_still_walked(tmp_path: Path) -> None:
+    """torch.load finds archive/data.pkl by name; a harmless member in front must not hide it."""
+    marker, cmd = marker_command(tmp_path)
+    path = tmp_path / "reorder.pt"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("archive/version", "3\n")
+        for index in range(20):
+            zf.writestr(f"archive/data/{index}", b"\0" * 16)
+        zf.writestr("archive/data.pkl", global_reduce(cmd))
+    result = lbom.scan(str(path), hash=False)
+    (model,) = result.models
+    assert model.format == "pytorch"
+    assert any(f.rule_id == pickle_reader.R_DANGEROUS and f.severity is Severity.CRITICAL for f in model.findings)
+    assert not marker.exists()
+
+
+def test_a_zip_named_like_a_checkpoint_without_a_pickle_is_a_finding(tmp_path: Path) -> None:
+    path = tmp_path / "weights.bin"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("readme.txt", "hello")
+    (model,) = lbom.scan(str(path), hash=False).models
+    assert any(f.rule_id == pickle_reader.R_MALFORMED and "no pickle" in f.message for f in model.findings)
 
 
 def test_unknown_global_is_medium_and_data_global_low() -> None:

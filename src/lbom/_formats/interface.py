@@ -50,7 +50,9 @@ class Limits:
     max_zip_members: int = 100_000
     max_zip_uncompressed: int = 512 * 1024 * 1024
     """Total bytes a reader may decompress from a zip archive (pickles, configs), never extracted to disk."""
-    max_pickle_ops: int = 20_000_000
+    max_pickle_ops: int = 2_000_000
+    """Opcodes walked per file: a state dict costs a few dozen per tensor (real checkpoints: tens of thousands in
+    all), and the symbolic walk runs ~2-3 µs per opcode, so a hostile file costs seconds, not minutes."""
     max_sidecar_bytes: int = 8 * 1024 * 1024
     max_remote_bytes: int = 256 * 1024 * 1024
     """Bytes a remote header-only scan may fetch for one file."""

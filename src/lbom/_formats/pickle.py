@@ -65,8 +65,9 @@ _REMEDY_LOAD = (
 def sniff(head: bytes, filename: str) -> bool:
     lower = filename.lower()
     if head[:4] == ZIP_MAGIC:
-        first = first_member_name(head)
-        return first.endswith("data.pkl") or (first.endswith(".pkl") and lower.endswith(_PICKLE_EXTENSIONS))
+        # torch.load finds data.pkl by name wherever it sits in the archive, so any zip named like a checkpoint is
+        # opened and its central directory searched; the first member decides only for other names.
+        return first_member_name(head).endswith("data.pkl") or lower.endswith(_PICKLE_EXTENSIONS)
     if len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5:
         return True
     return lower.endswith(_PICKLE_EXTENSIONS) and head[:1] in _PROTOCOL0_STARTS
@@ -422,8 +423,9 @@ def walk_pickle(stream: Any, sink: FindingSink, where: str, limits: Limits, ops_
             if ops_budget[0] < 0:
                 sink.add(
                     R_CAP,
-                    Severity.MEDIUM,
-                    f"more than {limits.max_pickle_ops:,} pickle opcodes; the rest was not checked",
+                    Severity.HIGH,
+                    f"more than {limits.max_pickle_ops:,} pickle opcodes; the rest was not checked and may import "
+                    "anything",
                     machine.location(pos),
                 )
                 walk.end = stream.tell()
@@ -674,6 +676,14 @@ def _read_torch_zip(
     data_pkl = next((n for n in names if n == "data.pkl" or n.endswith("/data.pkl")), None)
     prefix = data_pkl[: -len("data.pkl")] if data_pkl else ""
     pickles = [n for n in names if n.endswith(".pkl")]
+    if not pickles:
+        collected.sink.add(
+            R_MALFORMED,
+            Severity.MEDIUM,
+            f"zip archive with {len(names):,} member(s) and no pickle (no data.pkl): not a PyTorch checkpoint",
+            None,
+            "check where the file came from; torch.load cannot read it as a checkpoint",
+        )
     if data_pkl is not None:
         pickles.remove(data_pkl)
         pickles.insert(0, data_pkl)
@@ -685,7 +695,7 @@ def _read_torch_zip(
         if archive.size_of(name) > limits.max_header_bytes and walk.end >= len(data):
             collected.sink.add(
                 R_CAP,
-                Severity.MEDIUM,
+                Severity.HIGH,
                 f"{name} is {archive.size_of(name):,} bytes; only the first {limits.max_header_bytes:,} were walked",
                 f"member {name}",
             )
@@ -726,13 +736,14 @@ def _walk_member(archive: BoundedZip, name: str, collected: _Collected) -> tuple
         data = archive.read(name, window)
         if data is None:
             return None
-        if window >= cap:
-            break
-        trial = walk_pickle(io.BytesIO(data), FindingSink(name), name, limits, list(collected.ops_budget))
-        if trial.complete or trial.end < len(data):
-            break
+        scratch, budget = FindingSink(name), list(collected.ops_budget)
+        trial = walk_pickle(io.BytesIO(data), scratch, name, limits, budget)
+        if trial.complete or trial.end < len(data) or window >= cap:
+            # This walk saw everything there is to see: keep it instead of walking the same bytes again.
+            collected.sink.found.extend(scratch.found)
+            collected.ops_budget[0] = budget[0]
+            return trial, data
         window = min(cap, window * 4)
-    return walk_pickle(io.BytesIO(data), collected.sink, name, limits, collected.ops_budget), data
 
 
 def _read_pickle_stream(source: ByteSource, limits: Limits, metadata: dict[str, JsonValue]) -> tuple[_Collected, bool]:
@@ -753,7 +764,7 @@ def _read_pickle_stream(source: ByteSource, limits: Limits, metadata: dict[str, 
     if cap < source.size and not legacy and not last.complete and last.end >= len(data):
         collected.sink.add(
             R_CAP,
-            Severity.MEDIUM,
+            Severity.HIGH,
             f"only the first {cap:,} bytes of the {source.size:,}-byte pickle were walked",
             f"offset {cap}",
         )
