@@ -70,7 +70,19 @@ def runpy_via_stack_global(cmd: str) -> bytes:
     return b"\x80\x04" + _str("builtins") + _str("exec") + b"\x93" + _str(source) + b"\x85R."
 
 
+def dotted_name_through_a_harmless_module(cmd: str) -> bytes:
+    # Protocol 4 resolves "os.system" inside shutil attribute by attribute: shutil.os.system is os.system.
+    return b"\x80\x04" + _str("shutil") + _str("os.system") + b"\x93" + _str(cmd) + b"\x85R."
+
+
+def dotted_private_alias(cmd: str) -> bytes:
+    # Modules often import os under a private alias: tempfile._os.system is os.system too.
+    return b"\x80\x04" + _str("tempfile") + _str("_os.system") + b"\x93" + _str(cmd) + b"\x85R."
+
+
 PAYLOADS: dict[str, Callable[[str], bytes]] = {
+    "dotted name through a harmless module": dotted_name_through_a_harmless_module,
+    "dotted name with a private alias": dotted_private_alias,
     "GLOBAL+REDUCE": global_reduce,
     "STACK_GLOBAL via memo": stack_global_memo,
     "getattr chain": getattr_chain,
@@ -260,3 +272,16 @@ def test_large_pickles_are_walked_in_growing_windows() -> None:
     header = scan_bytes(data)
     assert header.findings == ()
     assert header.header_bytes_read == len(data)
+
+
+@pytest.mark.parametrize(
+    ("module", "name", "expected"),
+    [
+        ("torch.serialization", "os.system", Severity.CRITICAL),  # module off the blocklist, name reaching os
+        ("tempfile", "_os.system", Severity.CRITICAL),  # through a private alias
+        ("collections", "OrderedDict.__init__.__globals__", Severity.CRITICAL),  # a dunder walk
+        ("collections", "OrderedDict.fromkeys", Severity.HIGH),  # any attribute walk is out of place in weights
+    ],
+)
+def test_dotted_global_names_are_judged_by_what_they_reach(module: str, name: str, expected: Severity) -> None:
+    assert pickle_reader.global_severity(f"{module}.{name}", module, name) is expected

@@ -469,6 +469,8 @@ def global_severity(qualified: str, module: str, name: str) -> Severity | None:
     """None for globals on the allowlist, otherwise how dangerous importing this global is."""
     if qualified in TORCH_SAFE_GLOBALS:
         return None
+    if "." in name:
+        return _dotted_name_severity(name)
     top = module.split(".")[0]
     if module in PICKLE_BUILTIN_MODULES and (name in PICKLE_CRITICAL_BUILTINS or name.startswith("__")):
         return Severity.CRITICAL
@@ -483,6 +485,24 @@ def global_severity(qualified: str, module: str, name: str) -> Severity | None:
     if qualified in PICKLE_DATA_GLOBALS:
         return Severity.LOW
     return Severity.MEDIUM
+
+
+def _dotted_name_severity(name: str) -> Severity:
+    """A dotted name is resolved attribute by attribute from protocol 4 on (``find_class`` walks it with getattr),
+    so ``("torch.serialization", "os.system")`` is ``os.system`` itself. Attribute walks have no place in a weights
+    file: at least HIGH, and CRITICAL when a step reaches a dunder or a dangerous module's function."""
+    parts = name.split(".")
+    if any(part.startswith("__") for part in parts):
+        return Severity.CRITICAL
+    worst = Severity.HIGH
+    for outer, inner in zip(parts, parts[1:]):
+        # Each step may land on a module the previous one imported (``serialization.os``, or under a private alias
+        # as in ``tempfile._os``): judge it as that module.
+        module = outer.lstrip("_") or outer
+        step = global_severity(f"{module}.{inner}", module, inner)
+        if step is not None and step.rank > worst.rank:
+            worst = step
+    return worst
 
 
 def report_globals(globals_seen: list[Global], sink: FindingSink, where_by_global: dict[int, str]) -> list[str]:
