@@ -13,6 +13,7 @@ allowlist modelled on torch's ``weights_only`` unpickler is a finding whose seve
 from __future__ import annotations
 
 import io
+import itertools
 import pickletools
 from collections import Counter
 from dataclasses import dataclass, field
@@ -495,7 +496,7 @@ def _dotted_name_severity(name: str) -> Severity:
     if any(part.startswith("__") for part in parts):
         return Severity.CRITICAL
     worst = Severity.HIGH
-    for outer, inner in zip(parts, parts[1:]):
+    for outer, inner in itertools.pairwise(parts):
         # Each step may land on a module the previous one imported (``serialization.os``, or under a private alias
         # as in ``tempfile._os``): judge it as that module.
         module = outer.lstrip("_") or outer
