@@ -16,6 +16,7 @@ import io
 import itertools
 import pickletools
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -624,31 +625,41 @@ def find_tensors(root: Any) -> list[FoundTensor]:
     todo: list[tuple[Any, str]] = [(root, "")]
     while todo and len(found) < _MAX_TENSORS:
         value, path = todo.pop()
-        if id(value) in seen or not isinstance(value, (Call, PickledDict, list, tuple)):
+        if id(value) in seen or not isinstance(value, _CONTAINERS):
             continue
         seen.add(id(value))
 
-        def child(key: Any, item: Any, base: str = path) -> tuple[Any, str]:
-            text = _key_text(key)
-            return item, (f"{base}.{text}" if base and text is not None else (text if text is not None else base))
+        def children(pairs: Iterable[tuple[Any, Any]], base: str = path) -> list[tuple[Any, str]]:
+            # Only containers can hold tensors: a list of six million ints costs no path strings.
+            out = []
+            for key, item in pairs:
+                if isinstance(item, _CONTAINERS):
+                    text = _key_text(key)
+                    named = base if text is None else (f"{base}.{text}" if base else text)
+                    out.append((item, named))
+            out.reverse()
+            return out
 
         if isinstance(value, Call):
             tensor = _as_tensor(value, path)
             if tensor is not None:
                 found.append(tensor)
                 continue
-            todo.extend(reversed([child(k, v) for k, v in value.items]))
-            todo.extend(reversed([child(i, v) for i, v in enumerate(value.appended)]))
+            todo.extend(children(value.items))
+            todo.extend(children(enumerate(value.appended)))
             todo.append((value.state, path))
             # Call arguments are not containers of the result: keep the path (e.g. _rebuild_parameter(tensor)).
             todo.extend((v, path) for v in (value.args if isinstance(value.args, tuple) else (value.args,)))
         elif isinstance(value, PickledDict):
-            todo.extend(reversed([child(k, v) for k, v in value.items]))
+            todo.extend(children(value.items))
         elif isinstance(value, tuple) and len(value) <= 1:
             todo.extend((v, path) for v in value)
         else:
-            todo.extend(reversed([child(i, v) for i, v in enumerate(value)]))
+            todo.extend(children(enumerate(value)))
     return found
+
+
+_CONTAINERS = (Call, PickledDict, list, tuple)
 
 
 # --- files --------------------------------------------------------------------------------------------
