@@ -8,6 +8,7 @@ logical model with its files listed.
 from __future__ import annotations
 
 import os
+import posixpath
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -127,8 +128,9 @@ def build_model(
         dtype = header.dtype if header.dtype is not None else side_dtype
     else:
         dtype = merged("dtype", header.dtype, side_dtype, "config.json")
+    source = _model_source(entries)
     model = ModelArtifact(
-        name=header.name or _model_name(path, entries[0].source if entries else None),
+        name=header.name or _model_name(path, source),
         path=path,
         format=header.format,
         files=entries,
@@ -148,7 +150,7 @@ def build_model(
         chat_templates=header.chat_templates + side.chat_templates,
         metadata=header.metadata,
         sidecars=sidecars,
-        source=_model_source(entries),
+        source=source,
         findings=(),
     )
     findings.extend(run_checks(model, context))
@@ -156,9 +158,38 @@ def build_model(
 
 
 def _model_source(entries: tuple[FileEntry, ...]) -> SourceIdentity | None:
-    """The model's source: its one weights file's, even when layers (template, license, ...) come with it."""
+    """The model's source: its one weights file's, even when layers (template, license, ...) come with it. Shards
+    that all come from one repository revision (or one store entry) share that as the model's source, without a
+    file path: each shard keeps its own on its file entry."""
     weights = [e for e in entries if e.role not in _PART_OF_MODEL_ROLES]
-    return weights[0].source if len(weights) == 1 else None
+    if len(weights) == 1:
+        return weights[0].source
+    sources = [e.source for e in weights if e.role in ("shard", "pointer", "weights")]
+    first = sources[0] if sources else None
+    if first is None or first.repo_id is None:
+        return None
+    shared = (first.kind, first.store_path, first.repo_id, first.revision, first.tag)
+    if any(s is None or (s.kind, s.store_path, s.repo_id, s.revision, s.tag) != shared for s in sources):
+        return None
+    purl = None
+    if first.kind in ("huggingface-cache", "huggingface"):
+        from lbom._stores.huggingface import purl as hub_purl
+
+        purl = hub_purl(first.repo_id, first.revision, None)
+    # The model's own file in the repository is its index, the entry point loaders open.
+    index = next((e for e in entries if e.role == "index"), None)
+    file_path = None
+    if index is not None and first.file_path is not None:
+        file_path = posixpath.join(posixpath.dirname(first.file_path), os.path.basename(index.relative_path))
+    return SourceIdentity(
+        kind=first.kind,
+        store_path=first.store_path,
+        repo_id=first.repo_id,
+        revision=first.revision,
+        file_path=file_path,
+        tag=first.tag,
+        purl=purl,
+    )
 
 
 def _with_findings(model: ModelArtifact, findings: list[Finding]) -> ModelArtifact:
@@ -234,10 +265,18 @@ _GENERIC_STEMS = frozenset(
 
 
 def _model_name(path: str, source: SourceIdentity | None = None) -> str:
+    """The file name, unless it says nothing (model.safetensors, an Ollama blob digest, a hub snapshot folder
+    named by its commit): then the store's name for the model (``org/name``, ``name:tag``), else the folder's."""
     base = os.path.basename(path.rstrip("/\\")) or path
-    if base.split(".", 1)[0].lower() not in _GENERIC_STEMS:
+    says_nothing = (
+        base.split(".", 1)[0].lower() in _GENERIC_STEMS
+        or base.lower().endswith(".index.json")
+        or (source is not None and source.kind == "ollama")
+        or (source is not None and source.revision is not None and base == source.revision)
+    )
+    if not says_nothing:
         return base
     if source is not None and source.repo_id:
-        return source.repo_id
+        return f"{source.repo_id}:{source.tag}" if source.kind == "ollama" and source.tag else source.repo_id
     parent = os.path.basename(os.path.dirname(os.path.abspath(path)))
     return parent or base

@@ -181,9 +181,8 @@ def _index_group(
     _check_tensors(weight_map, real, index_name, report)
     complete = len(listed) == len([n for n in listed if n in by_name]) and len(real) == len(parts)
     _check_total_size(index_meta, real, complete, report)
+    # Without a name in the files, the model is named by build_model: the store's name for it, else the folder's.
     header = _combined_header(parts, _primary(real or parts))
-    if header.name is None:
-        header = dataclasses.replace(header, name=os.path.basename(os.path.abspath(directory)))
     metadata = dict(header.metadata)
     metadata.update({f"index.{k}": v for k, v in sorted(index_meta.items()) if _json_safe(v)})
     metadata["shards.count"] = len(parts)

@@ -185,3 +185,43 @@ def test_hf_blob_scanned_directly_keeps_its_repo_and_address(stores_env: dict[st
         sha256(data),
         None,
     )
+
+
+def test_sharded_hub_model_takes_its_repository_as_source_and_name(
+    stores_env: dict[str, Path], tmp_path: Path
+) -> None:
+    import numpy as np
+
+    from tests.builders import write_sharded_safetensors
+
+    names = [f"model-0000{i}-of-00002.safetensors" for i in (1, 2)]
+    built = write_sharded_safetensors(
+        tmp_path / "built", {name: {f"layer{i}.w": np.ones((2, 2), np.float32)} for i, name in enumerate(names)}
+    )
+    for path in sorted(built.iterdir()):
+        lfs = path.suffix != ".json"
+        add_hf_file(stores_env["hf"], "TheOrg/Sharded", COMMIT_A, path.name, path.read_bytes(), lfs=lfs)
+    (model,) = lbom.scan(str(stores_env["hf"])).models
+    assert len([f for f in model.files if f.role == "shard"]) == 2
+    source = model.source
+    assert source is not None
+    assert (source.kind, source.repo_id, source.revision, source.file_path) == (
+        "huggingface-cache",
+        "TheOrg/Sharded",
+        COMMIT_A,
+        "model.safetensors.index.json",  # the entry point loaders open, as for a remote hf:// shard set
+    )
+    assert source.purl == f"pkg:huggingface/TheOrg/Sharded@{COMMIT_A}"  # the repository, no one file
+    assert source.expected_sha256 is None  # each shard keeps its own on its file entry
+    assert model.name == "TheOrg/Sharded"  # not the snapshot folder's commit hash
+    shards = [f for f in model.files if f.role == "shard"]
+    assert all(f.source is not None and f.source.file_path == Path(f.path).name for f in shards)
+
+
+def test_an_ollama_model_without_a_name_in_its_header_is_called_name_tag(stores_env: dict[str, Path]) -> None:
+    from tests.builders import gguf_string, raw_gguf
+
+    gguf = raw_gguf([("general.architecture", 8, gguf_string("llama"))])
+    add_ollama_model(stores_env["ollama"], "tiny", "latest", gguf, {})
+    (model,) = lbom.scan(str(stores_env["ollama"])).models
+    assert model.name == "tiny:latest"  # not the blob's sha256-... name
