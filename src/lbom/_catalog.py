@@ -55,6 +55,14 @@ _RULES: tuple[Rule, ...] = (
         "The file has none of the magic bytes of a supported model format.",
         "Point l-bom at model files, or use --all to list non-model files on purpose.",
     ),
+    Rule(
+        "LBOM-SCAN-004",
+        "Outside the allowed folders",
+        _M,
+        "A model file, sidecar or shard index under a scanned folder leads outside the folders a confined scan may "
+        "read (the GUI's and the MCP server's roots), usually through a symlink; it was not opened.",
+        "Start the GUI or MCP server with the link's target folder as a root to include it.",
+    ),
     # --- GGUF reader ----------------------------------------------------------------------------------------
     Rule(
         "LBOM-GGUF-001",
@@ -593,14 +601,6 @@ _RULES: tuple[Rule, ...] = (
         _L,
         "A fact (architecture, context length, vocabulary size) differs between the model file and a sidecar.",
         "The model file's value is reported; check which one is right.",
-    ),
-    # --- GUI ----------------------------------------------------------------------------------------------
-    Rule(
-        "LBOM-GUI-001",
-        "Path outside the GUI's roots",
-        _M,
-        "A symlink under a scanned folder leads outside the folders the GUI was started with; it was skipped.",
-        "Start l-bom gui with the link's target folder as a PATH to scan it.",
     ),
     # --- name/content checks --------------------------------------------------------------------------------
     Rule(

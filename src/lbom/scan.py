@@ -35,11 +35,14 @@ from lbom.model import (
 
 if TYPE_CHECKING:
     from lbom._cache import TemplateMemo
+    from lbom._formats.interface import FindingSink
     from lbom._remote.http import RemoteSettings
+    from lbom._shards import TextLoader
 
 R_SKIPPED = "LBOM-SCAN-001"
 R_UNREADABLE = "LBOM-SCAN-002"
 R_NOT_MODEL = "LBOM-SCAN-003"
+R_OUTSIDE = "LBOM-SCAN-004"
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,10 @@ class ScanOptions:
     """Ignore cached results and recompute everything (``--rehash``); the fresh results are still recorded."""
     cancel: Callable[[], bool] | None = None
     """Polled between files (e.g. ``threading.Event().is_set``); True stops the scan with ScanCancelled."""
+    confine_to: tuple[str, ...] = ()
+    """The only folders this scan may open files in (the GUI's and the MCP server's roots). A model file, sidecar
+    or shard index whose real path lies elsewhere (a symlink leading out) is never opened: it is skipped with a
+    finding. Empty: no confinement (the CLI follows file symlinks wherever they lead)."""
 
 
 @dataclass(frozen=True)
@@ -274,6 +281,12 @@ def scan(
     local_paths = [p for p in path_list if not _is_remote(p)]
     found, store_plan = plan_store_scan(discover(local_paths), local_paths)
     findings = list(found.findings)
+    allowed = _confinement(options.confine_to)
+    if allowed is not None:
+        outside = [c for c in found.candidates if not allowed(c.real_path)]
+        findings.extend(_outside_finding(c.display_path) for c in outside)
+        found.candidates[:] = [c for c in found.candidates if allowed(c.real_path)]
+    read_text = _confined_reader(allowed) if allowed is not None else None
     single_file = len(path_list) == 1 and len(found.candidates) == 1 and not os.path.isdir(path_list[0])
     read_files: list[ReadFile] = []
     remote_models: list[ModelArtifact] = []
@@ -302,12 +315,12 @@ def scan(
             continue
         read_files.append(read_file)
     read_files = enrich(read_files, store_plan, options)
-    sidecars = _sidecars_for(read_files, found.directories, options.limits)
+    sidecars = _sidecars_for(read_files, found.directories, options.limits, read_text)
     # Multi-file models are grouped only when folders were scanned: a single shard stays a single file.
     directories = None if single_file else found.directories
     with _template_memo(options, path_list) as memo:
         local_models = assemble_models(
-            read_files, sidecars, directories, options.limits, context=CheckContext(template_memo=memo)
+            read_files, sidecars, directories, options.limits, read_text, context=CheckContext(template_memo=memo)
         )
     models = sorted(local_models + remote_models, key=lambda m: m.path)
     findings = _without_listed_model_files(findings, models)
@@ -361,8 +374,47 @@ def _without_listed_model_files(findings: list[Finding], models: Sequence[ModelA
     return [f for f in findings if not (f.rule_id == R_NOT_MODEL and f.file in used)]
 
 
+def _confinement(roots: Sequence[str]) -> Callable[[str], bool] | None:
+    """Whether a path's real location lies in one of ``roots`` (None: no confinement)."""
+    if not roots:
+        return None
+    real_roots = [os.path.realpath(root) for root in roots]
+
+    def allowed(path: str) -> bool:
+        real = os.path.realpath(path)
+        return any(real == root or real.startswith(root.rstrip(os.sep) + os.sep) for root in real_roots)
+
+    return allowed
+
+
+def _outside_finding(display: str, what: str = "skipped") -> Finding:
+    return Finding(
+        R_OUTSIDE,
+        Severity.MEDIUM,
+        f"{what}: it leads outside the folders this scan may read (a symlink?)",
+        display,
+        remedy="scan the link's target folder itself to include it",
+    )
+
+
+def _confined_reader(allowed: Callable[[str], bool]) -> TextLoader:
+    """The capped text reader for sidecars and shard indexes, refusing files that lead outside the roots."""
+    from lbom._formats.hf_sidecar import _read_capped
+
+    def read(path: str, limits: Limits, sink: FindingSink, name: str) -> str | None:
+        if not allowed(path):
+            sink.found.append(_outside_finding(printable_path(path), f"{name} not read"))
+            return None
+        return _read_capped(path, limits, sink, name)
+
+    return read
+
+
 def _sidecars_for(
-    read_files: list[ReadFile], directories: dict[str, set[str]], limits: Limits
+    read_files: list[ReadFile],
+    directories: dict[str, set[str]],
+    limits: Limits,
+    read_text: TextLoader | None = None,
 ) -> dict[str, SidecarFacts | None]:
     result: dict[str, SidecarFacts | None] = {}
     for read_file in read_files:
@@ -373,7 +425,7 @@ def _sidecars_for(
         if names is not None and not any(name in names for name in SIDECAR_NAMES):
             result[directory] = None
             continue
-        result[directory] = read_sidecars(directory, limits, names)
+        result[directory] = read_sidecars(directory, limits, names, read_text)
     return result
 
 

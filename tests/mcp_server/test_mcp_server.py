@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import sys
@@ -39,6 +40,11 @@ def tree(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     with open(root / "tampered" / "model.safetensors", "r+b") as handle:
         handle.seek(-1, os.SEEK_END)
         handle.write(b"\x01")  # one weight byte changed: same size, same header, different digest
+    # A model whose config.json is a symlink to a file outside the root: the server must not read it.
+    (root / "leaky").mkdir()
+    shutil.copy(EXAMPLES / "tiny-mistral" / "model.safetensors", root / "leaky" / "model.safetensors")
+    (outside / "config.json").write_text('{"architectures": ["LeakedArchXyz"], "model_type": "leakedxyz"}')
+    (root / "leaky" / "config.json").symlink_to(outside / "config.json")
     (base / "policy.toml").write_text('[formats]\nallow = ["gguf"]\n')
     return {"root": root, "outside": outside, "policy": base / "policy.toml"}
 
@@ -110,7 +116,11 @@ async def check_calls(client: Client, tree: dict[str, Path]) -> None:
     folder = structured(await client.call_tool("scan_model", {"path": str(tree["root"]), "hash": False}))
     assert folder["hashed"] is False
     assert {Path(d["model_path"]).name for d in folder["models"]} == {"tiny.gguf", "model.safetensors"}
-    assert len(folder["skipped_outside_roots"]) == 2  # the two symlinks that leave the root were not opened
+    assert len(folder["skipped_outside_roots"]) == 3  # the three symlinks that leave the root were not opened
+
+    leaky = structured(await client.call_tool("scan_model", {"path": "leaky", "hash": False}))
+    assert "LeakedArchXyz" not in json.dumps(leaky) and "leakedxyz" not in json.dumps(leaky)
+    assert any(f["rule_id"] == "LBOM-SCAN-004" for d in leaky["models"] for f in d["findings"])
 
     same = structured(await client.call_tool("verify_model", {"path": "tiny.gguf", "sha256": digest.upper()}))
     assert same["match"] is True

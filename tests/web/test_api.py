@@ -281,10 +281,39 @@ def test_scan_does_not_show_files_behind_symlinks_that_leave_the_roots(
     result = gui.get(f"/api/scans/{job_id}/result").json()
     assert [m["model_name"] for m in result["models"]] == ["Inside"]
     assert "Secret" not in json.dumps(result)
-    notes = [f for f in result["findings"] if f["rule_id"] == "LBOM-GUI-001"]
+    notes = [f for f in result["findings"] if f["rule_id"] == "LBOM-SCAN-004"]
     assert [f["file"] for f in notes] == [str(tree["root"] / "sub" / "link-file.gguf")]
     exported = gui.get(f"/api/scans/{job_id}/export?format=json").body.decode()
     assert "Secret" not in exported
+
+
+def test_files_behind_escaping_symlinks_are_never_opened_sidecars_included(
+    start_gui: StartGui, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not read and then hidden: never opened. A symlinked config.json must not leak what it points at."""
+    import numpy as np
+    from safetensors.numpy import save_file
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    root, outside = tmp_path / "root", tmp_path / "outside"
+    (root / "m").mkdir(parents=True)
+    outside.mkdir()
+    save_file({"w": np.ones((2, 2), np.float32)}, str(root / "m" / "model.safetensors"))
+    (outside / "config.json").write_text(json.dumps({"architectures": ["LeakedArchXyz"], "model_type": "leakedxyz"}))
+    (root / "m" / "config.json").symlink_to(outside / "config.json")
+    write_gguf(outside / "far.gguf", extra={"general.name": "FarAwayXyz"})
+    (root / "far.gguf").symlink_to(outside / "far.gguf")
+    gui = start_gui([root])
+    job_id = gui.post("/api/scans", {"paths": [str(root)], "hash": True}).json()["id"]
+    assert gui.wait(job_id)["state"] == "done"
+    text = gui.get(f"/api/scans/{job_id}/result").body.decode()
+    assert "LeakedArchXyz" not in text and "leakedxyz" not in text and "FarAwayXyz" not in text
+    result = json.loads(text)
+    (model,) = result["models"]
+    assert any(f["rule_id"] == "LBOM-SCAN-004" and "config.json" in f["message"] for f in model["findings"])
+    assert str(root / "far.gguf") in {f["file"] for f in result["findings"] if f["rule_id"] == "LBOM-SCAN-004"}
+    cache = b"".join(p.read_bytes() for p in (tmp_path / "cache").rglob("*") if p.is_file())
+    assert b"FarAwayXyz" not in cache  # the outside model was not even read into the scan cache
 
 
 @pytest.mark.parametrize(

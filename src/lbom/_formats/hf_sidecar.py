@@ -113,16 +113,23 @@ def _json_safe(value: Any, depth: int = 0) -> JsonValue:
     return str(value)[:200]
 
 
-def read_sidecars(directory: str, limits: Limits, present: set[str] | None = None) -> SidecarFacts | None:
-    """Read the sidecar files in ``directory``. ``present`` (names known to exist) saves a listdir."""
+def read_sidecars(
+    directory: str,
+    limits: Limits,
+    present: set[str] | None = None,
+    read_text: Callable[[str, Limits, FindingSink, str], str | None] | None = None,
+) -> SidecarFacts | None:
+    """Read the sidecar files in ``directory``. ``present`` (names known to exist) saves a listdir; ``read_text``
+    replaces the capped file reader (a confined scan refuses files that lead outside its folders)."""
     names = present if present is not None else set(_safe_listdir(directory))
     found = [name for name in SIDECAR_NAMES if name in names]
     if not found:
         return None
     sink = FindingSink(directory)
+    reader = read_text or _read_capped
 
     def load(name: str) -> str | None:
-        return _read_capped(os.path.join(directory, name), limits, sink, name)
+        return reader(os.path.join(directory, name), limits, sink, name)
 
     return sidecar_facts(names, load, sink, limits)
 

@@ -148,7 +148,8 @@ def _deadline_scan(config: ServerConfig, targets: list[str], hashing: bool) -> S
     if not targets:
         raise ToolRefused("no readable files under the allowed roots")
     try:
-        return scan(targets, options=ScanOptions(hash=hashing, progress=check_deadline))
+        options = ScanOptions(hash=hashing, progress=check_deadline, confine_to=tuple(config.roots))
+        return scan(targets, options=options)
     except Error as exc:
         raise ToolRefused(exc.diagnostics()) from None
 

@@ -3,15 +3,13 @@ and stays addressable by id so that reloading the page finds it again."""
 
 from __future__ import annotations
 
-import os
 import secrets
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from lbom.errors import Error, ScanCancelled
-from lbom.model import Finding, JsonValue, ModelArtifact, ScanResult, Severity
+from lbom.model import JsonValue, ScanResult
 from lbom.scan import ProgressEvent, ScanOptions, scan
 
 MAX_JOBS = 32
@@ -19,7 +17,6 @@ MAX_JOBS = 32
 MAX_RUNNING = 2
 MAX_PENDING = 8
 """Scans queued or running at once; more are refused until one finishes."""
-R_OUTSIDE_ROOTS = "LBOM-GUI-001"
 
 
 @dataclass
@@ -70,13 +67,13 @@ class TooBusy(Exception):
 
 
 class JobManager:
-    """Starts scans on threads and keeps the recent ones. ``keep`` decides which files the GUI may show."""
+    """Starts scans on threads and keeps the recent ones. Scans open files only under ``roots`` (real paths)."""
 
-    def __init__(self, keep: Callable[[str], bool], max_running: int = MAX_RUNNING) -> None:
+    def __init__(self, roots: tuple[str, ...], max_running: int = MAX_RUNNING) -> None:
         self._jobs: dict[str, ScanJob] = {}
         self._lock = threading.Lock()
         self._slots = threading.BoundedSemaphore(max_running)
-        self._keep = keep
+        self._roots = roots
 
     def submit(self, paths: list[str], hash: bool) -> ScanJob:
         job = ScanJob(id=secrets.token_hex(8), paths=tuple(paths), hash=hash, created=time.time())
@@ -126,9 +123,12 @@ class JobManager:
                 with self._lock:
                     job.progress = event
 
-            options = ScanOptions(hash=job.hash, progress=on_progress, cancel=job.cancel_event.is_set)
+            # Confined: a symlink under a root that leads out is never opened (not even read and then hidden).
+            options = ScanOptions(
+                hash=job.hash, progress=on_progress, cancel=job.cancel_event.is_set, confine_to=self._roots
+            )
             try:
-                result = confine_result(scan(list(job.paths), options=options), self._keep)
+                result = scan(list(job.paths), options=options)
             except ScanCancelled:
                 with self._lock:
                     job.state, job.finished = "cancelled", time.time()
@@ -145,29 +145,3 @@ class JobManager:
                 job.result, job.state, job.finished = result, "done", time.time()
 
 
-def confine_result(result: ScanResult, keep: Callable[[str], bool]) -> ScanResult:
-    """Drop models with a file whose real path is outside the roots (a symlink pointing out), with a finding.
-
-    The scanner follows file symlinks (Hugging Face snapshots need it); the GUI must not show what lies
-    behind a link that leads out of the folders it was given.
-    """
-    kept: list[ModelArtifact] = []
-    findings = list(result.findings)
-    for model in result.models:
-        outside = [f.path for f in model.files if not keep(os.path.realpath(f.path))]
-        if outside:
-            for path in outside:
-                findings.append(
-                    Finding(
-                        R_OUTSIDE_ROOTS,
-                        Severity.MEDIUM,
-                        "skipped: a symlink that leads outside the GUI's folders",
-                        path,
-                        remedy="start l-bom gui with the link's target folder as a PATH to scan it",
-                    )
-                )
-            continue
-        kept.append(model)
-    if len(kept) == len(result.models):
-        return result
-    return replace(result, models=tuple(kept), findings=tuple(sorted(findings, key=Finding.sort_key)))

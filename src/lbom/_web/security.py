@@ -129,6 +129,10 @@ class Roots:
     def displays(self) -> tuple[str, ...]:
         return tuple(display for display, _ in self._roots)
 
+    @property
+    def reals(self) -> tuple[str, ...]:
+        return tuple(real for _, real in self._roots)
+
     def contains_real(self, real: str) -> bool:
         return any(real == root or real.startswith(root.rstrip(os.sep) + os.sep) for _, root in self._roots)
 

@@ -123,7 +123,7 @@ class GuiServer(http.server.ThreadingHTTPServer):
         super().__init__(address, GuiHandler)
         port = int(self.server_address[1])
         self.config = AppConfig(roots, token, HostPolicy(address[0], port), dict(labels or {}))
-        self.jobs = JobManager(roots.contains_real)
+        self.jobs = JobManager(roots.reals)
 
     @property
     def port(self) -> int:
