@@ -129,7 +129,7 @@ async def check_calls(client: Client, tree: dict[str, Path]) -> None:
 
     listed = structured(await client.call_tool("list_models", {}))
     assert listed["roots"] == [str(tree["root"].resolve())]
-    assert sorted(m["format"] for m in listed["models"]) == ["gguf", "safetensors", "safetensors"]
+    assert sorted(m["format"] for m in listed["models"]) == ["gguf", "safetensors", "safetensors", "safetensors"]
     assert listed["truncated"] is False
 
     locked = structured(await client.call_tool("verify_model", {"path": "tiny-mistral", "lock": "tiny-mistral.lock"}))
