@@ -74,6 +74,9 @@ def read_all(candidates: list[Candidate], options: ScanOptions, roots: Sequence[
     tracker = _Tracker(options.progress, candidates)
     jobs = max(1, options.jobs if options.jobs is not None else (os.cpu_count() or 1))
     pool: ThreadPoolExecutor | None = None
+    stop = threading.Event()
+    """Set when the scan ends early (Ctrl-C, an error, the caller closing this generator): workers then stop
+    within one chunk instead of hashing the rest of a 50 GiB file before the scan can exit."""
     """Started when the first file big enough to hash on a worker comes (never for ``--no-hash`` scans)."""
     window: deque[_Pending] = deque()
     in_flight = 0
@@ -86,7 +89,9 @@ def read_all(candidates: list[Candidate], options: ScanOptions, roots: Sequence[
                     from concurrent.futures import ThreadPoolExecutor
 
                     pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="lbom-hash")
-                pending.future = pool.submit(digest_file_counted, candidate.real_path, pending, tracker, options)
+                pending.future = pool.submit(
+                    digest_file_counted, candidate.real_path, pending, tracker, options, stop
+                )
                 in_flight += 1
             elif pending.missing:
                 _hash_inline(pending, tracker, options)
@@ -104,6 +109,7 @@ def read_all(candidates: list[Candidate], options: ScanOptions, roots: Sequence[
                 _wait(head.future, tracker)
             yield _finish(head, cache, tracker)
     finally:
+        stop.set()
         if pool is not None:
             for pending in window:
                 if pending.future is not None:
@@ -132,7 +138,7 @@ def _wait(future: Future[tuple[FileDigest, ...]], tracker: _Tracker) -> None:
 
 
 def digest_file_counted(
-    path: str, pending: _Pending, tracker: _Tracker, options: ScanOptions
+    path: str, pending: _Pending, tracker: _Tracker, options: ScanOptions, stop: threading.Event | None = None
 ) -> tuple[FileDigest, ...]:
     """Hash on a worker thread, counting bytes for the file and for the progress display."""
     from lbom._hashing import digest_file
@@ -140,7 +146,10 @@ def digest_file_counted(
     def count(size: int) -> None:
         pending.hashed[0] += size
         tracker.hashed(size)
-        _check_cancel(options)  # a cancelled scan does not wait for a 50 GiB file to finish
+        # A cancelled or abandoned scan does not wait for a 50 GiB file to finish.
+        if stop is not None and stop.is_set():
+            raise ScanCancelled("scan stopped")
+        _check_cancel(options)
 
     return digest_file(path, pending.missing, count)
 

@@ -154,3 +154,42 @@ def test_cancel_stops_between_files_and_inside_large_hashes(mixed_dir: Path, job
     calls = 0
     with pytest.raises(ScanCancelled):  # the big file alone: cancelled between its chunks
         scan(str(mixed_dir / "big.gguf"), options=ScanOptions(cache=False, jobs=jobs, cancel=cancel_after_some))
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="sparse files")
+def test_an_interrupted_scan_does_not_finish_hashing_a_large_file_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C (KeyboardInterrupt on the main thread) while a worker hashes a big file: the worker stops within a
+    chunk instead of hashing the rest of the file before the scan can exit."""
+    import threading
+    import time
+
+    import lbom._hashing
+    from tests.perf.test_memory import sparse_gguf
+
+    size = 4 * 1024**3
+    big = sparse_gguf(tmp_path / "big.gguf", size)
+    hashed = [0]
+    real_digest_file = lbom._hashing.digest_file
+
+    def counting(path: str, algorithms: tuple[str, ...] = ("sha256",), on_bytes: object = None) -> object:
+        def count(n: int) -> None:
+            hashed[0] += n
+            if callable(on_bytes):
+                on_bytes(n)
+
+        return real_digest_file(path, algorithms, count)
+
+    monkeypatch.setattr(lbom._hashing, "digest_file", counting)
+
+    def interrupt(event: ProgressEvent) -> None:
+        if event.bytes_done > 0:
+            raise KeyboardInterrupt
+
+    options = ScanOptions(cache=False, jobs=2, progress=interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        scan(str(big), options=options)
+    time.sleep(0.5)  # a worker still running would keep counting
+    assert not [t for t in threading.enumerate() if t.name.startswith("lbom-hash")]  # the pool is gone
+    assert hashed[0] < size // 4, f"{hashed[0]:,} of {size:,} bytes hashed after the interrupt"
