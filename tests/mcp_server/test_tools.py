@@ -84,3 +84,22 @@ def test_mcp_without_the_sdk_says_how_to_install(
         main(["mcp", "--root", "."])
     assert exit_info.value.code == 2
     assert "pip install 'l-bom[mcp]'" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not __import__("sys").platform.startswith("linux"), reason="sparse files")
+def test_the_time_limit_stops_the_work_not_only_the_answer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+    import time
+
+    from tests.perf.test_memory import sparse_gguf
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    root = tmp_path / "root"
+    root.mkdir()
+    sparse_gguf(root / "big.gguf", 3 * 1024**3)  # minutes of hashing on a busy machine
+    config = make_config([str(root)], max_hash_bytes=2**40, timeout=1.0)
+    started = time.monotonic()
+    with pytest.raises(ToolRefused, match="second limit"):
+        call_tool(config, "scan_model", {"path": "big.gguf"})
+    assert time.monotonic() - started < 10  # the 3 GiB file was not hashed to the end first
+    assert not [t for t in threading.enumerate() if t.name.startswith("lbom-hash")]

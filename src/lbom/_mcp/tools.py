@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from lbom.errors import Error
+from lbom.errors import Error, ScanCancelled
 from lbom.model import JsonValue, ScanResult
 
 DEFAULT_MAX_FILES = 1000
@@ -147,9 +147,17 @@ def _deadline_scan(config: ServerConfig, targets: list[str], hashing: bool) -> S
 
     if not targets:
         raise ToolRefused("no readable files under the allowed roots")
+    def past_deadline() -> bool:
+        return time.monotonic() > deadline
+
+    options = ScanOptions(
+        hash=hashing, progress=check_deadline, cancel=past_deadline, confine_to=tuple(config.roots)
+    )
     try:
-        options = ScanOptions(hash=hashing, progress=check_deadline, confine_to=tuple(config.roots))
         return scan(targets, options=options)
+    except ScanCancelled:
+        # Polled between files and inside every hashed chunk: the work itself stops, not just the answer.
+        raise ToolRefused(f"the call ran past the server's {config.timeout:g}-second limit and was stopped") from None
     except Error as exc:
         raise ToolRefused(exc.diagnostics()) from None
 
