@@ -129,3 +129,37 @@ def test_examples_table_runs() -> None:
     out = run("scan", str(EXAMPLES), "--format", "table", "--no-hash")
     assert out.returncode == 0
     assert "Q4_K_M" in out.stdout and "MistralForCausalLM" in out.stdout
+
+
+def test_verbose_is_accepted_after_the_subcommand_too(tmp_path: Path) -> None:
+    out = run("scan", str(tmp_path / "nope.gguf"), "-v")
+    assert out.returncode == 3
+    assert "Traceback" in out.stderr and "No such option" not in out.stderr
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX permissions")
+def test_unreadable_file_given_as_path_exits_3_with_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As root every file is readable, so the denial is simulated where the OS would report it."""
+    from lbom._cli import main
+
+    path = str(write_gguf(tmp_path / "locked.gguf"))
+    real_access, real_open = os.access, os.open
+
+    def access(target: object, mode: int, **kwargs: object) -> bool:
+        return False if os.fspath(target) == path else real_access(target, mode, **kwargs)  # type: ignore[arg-type]
+
+    def deny(target: object, flags: int, *args: object, **kwargs: object) -> int:
+        if os.fspath(target) == path:  # type: ignore[arg-type]
+            raise PermissionError(13, "Permission denied", path)
+        return real_open(target, flags, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "access", access)
+    monkeypatch.setattr(os, "open", deny)
+    with pytest.raises(SystemExit) as info:
+        main(["scan", path, "--no-cache"])
+    err = capsys.readouterr().err
+    assert info.value.code == 3, err
+    assert "Usage:" not in err and "Traceback" not in err
+    assert "locked.gguf" in err and "permission denied" in err.lower()

@@ -93,8 +93,13 @@ def warn(message: str) -> None:
 def main(argv: list[str] | None = None) -> Any:
     from lbom.errors import Error
 
-    args = sys.argv[1:] if argv is None else argv
-    verbose = "-v" in args or "--verbose" in args
+    args = list(sys.argv[1:] if argv is None else argv)
+    options_part = args[: args.index("--")] if "--" in args else args
+    verbose = "-v" in options_part or "--verbose" in options_part
+    if verbose:
+        # -v is accepted anywhere before "--" (l-bom scan FILE -v), not only before the subcommand.
+        rest = args[len(options_part) :]
+        args = ["--verbose", *(a for a in options_part if a not in ("-v", "--verbose")), *rest]
     try:
         # Without standalone mode, click returns (not raises) the code of ctx.exit(N): keep it, or gate
         # failures (exit 1) would turn into success.

@@ -15,7 +15,7 @@ _FORMATS = ("table", "json", "sarif")
 
 
 @click.command("check")
-@click.argument("paths", nargs=-1, type=click.Path(path_type=str))
+@click.argument("paths", nargs=-1, type=click.Path(readable=False, path_type=str))
 @click.option(
     "--policy",
     "policy_file",

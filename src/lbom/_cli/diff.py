@@ -10,8 +10,8 @@ _FORMATS = ("table", "json", "markdown")
 
 
 @click.command("diff")
-@click.argument("old", type=click.Path(dir_okay=False, path_type=str))
-@click.argument("new", type=click.Path(dir_okay=False, path_type=str))
+@click.argument("old", type=click.Path(dir_okay=False, readable=False, path_type=str))
+@click.argument("new", type=click.Path(dir_okay=False, readable=False, path_type=str))
 @click.option(
     "-f", "--format", "fmt", type=click.Choice(_FORMATS), default="table", show_default=True, help="Output format."
 )

@@ -8,7 +8,7 @@ from lbom._cli.output import output_option
 
 
 @click.command("lock")
-@click.argument("path", type=click.Path(path_type=str))
+@click.argument("path", type=click.Path(readable=False, path_type=str))
 @output_option
 def lock_command(path: str, output: str | None) -> None:
     """Write a lock file for the models under PATH (a folder or one model file).

@@ -15,7 +15,7 @@ _SEVERITIES = ("info", "low", "medium", "high", "critical")
 
 
 @click.command("scan")
-@click.argument("paths", nargs=-1, type=click.Path(dir_okay=True, file_okay=True, path_type=str))
+@click.argument("paths", nargs=-1, type=click.Path(dir_okay=True, file_okay=True, readable=False, path_type=str))
 @click.option(
     "-f",
     "--format",
