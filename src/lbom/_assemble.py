@@ -121,6 +121,18 @@ def build_model(
     # A license disagreement is reported by _checks/license.py (LBOM-LIC-002), across all files and the card.
     license_id = merged("license", header.license, side.license, "README.md", report=False)
     base_models = header.base_models or tuple(BaseModelRef(name=name) for name in side.base_models)
+    if header.base_models and side.base_models and not _base_models_agree(header.base_models, side.base_models):
+        ours = ", ".join(ref.name for ref in header.base_models)
+        findings.append(
+            Finding(
+                R_SIDECAR_DISAGREES,
+                Severity.LOW,
+                f"base model is {ours!r} in the model file but {', '.join(side.base_models)!r} in README.md",
+                path,
+                "base_model",
+                "the model file's value is reported; check which one is right",
+            )
+        )
     side_dtype = _normalise_dtype(side.dtype)
     dtype: object
     if header.dtype == "mixed" or header.format == "gguf":
@@ -197,6 +209,31 @@ def _with_findings(model: ModelArtifact, findings: list[Finding]) -> ModelArtifa
 
     unique = sorted(set(findings), key=Finding.sort_key)
     return dataclasses.replace(model, findings=tuple(unique))
+
+
+def _base_models_agree(refs: tuple[BaseModelRef, ...], card_names: tuple[str, ...]) -> bool:
+    """Whether any base model the card names (hub repo ids, mostly) is one the model file names. GGUF files give
+    display names ("Llama 3.1 8B") with an organization and a repo URL, so each of those forms counts."""
+
+    def forms(ref: BaseModelRef) -> set[str]:
+        name = _canon(ref.name).replace(" ", "-")
+        found = {name}
+        if ref.organization:
+            found.add(f"{_canon(ref.organization).replace(' ', '-')}/{name}")
+        if ref.repo_url:
+            url = _canon(ref.repo_url).rstrip("/")
+            found.add(url)
+            parts = url.split("/")
+            if len(parts) >= 2:
+                found.add("/".join(parts[-2:]))
+        return found
+
+    known = set().union(*(forms(ref) for ref in refs))
+    for card_name in card_names:
+        canon = _canon(card_name).replace(" ", "-")
+        if canon in known or canon.split("/")[-1] in known:
+            return True
+    return False
 
 
 def _differs(a: object, b: object) -> bool:

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 from safetensors.numpy import save_file
 
 import lbom
@@ -104,3 +105,29 @@ def test_dtype_disagreement_for_safetensors(tmp_path: Path) -> None:
     (tmp_path / "config.json").write_text(json.dumps({"torch_dtype": "torch.float16"}))
     model = lbom.scan(str(tmp_path), hash=False).models[0]
     assert not [f for f in model.findings if f.rule_id == R_SIDECAR_DISAGREES]
+
+
+@pytest.mark.parametrize(
+    ("card_base_model", "disagrees"),
+    [
+        ("foo/bar", True),
+        ("meta-llama/Llama-3.1-8B", False),  # the repo the GGUF's repo_url names
+        ("Llama-3.1-8B", False),  # its display name, spaces as dashes
+        ("[other/model, meta-llama/Llama-3.1-8B]", False),  # any one in common is agreement
+    ],
+)
+def test_base_model_disagreement_with_the_card_is_a_finding(
+    tmp_path: Path, card_base_model: str, disagrees: bool
+) -> None:
+    base = {
+        "general.base_model.count": 1,
+        "general.base_model.0.name": "Llama 3.1 8B",
+        "general.base_model.0.organization": "Meta Llama",
+        "general.base_model.0.repo_url": "https://huggingface.co/meta-llama/Llama-3.1-8B",
+    }
+    write_gguf(tmp_path / "m.gguf", extra=base)
+    (tmp_path / "README.md").write_text(f"---\nbase_model: {card_base_model}\n---\n# m\n", encoding="utf-8")
+    (model,) = lbom.scan(str(tmp_path), hash=False).models
+    found = [f for f in model.findings if f.rule_id == R_SIDECAR_DISAGREES and f.location == "base_model"]
+    assert bool(found) is disagrees, model.findings
+    assert model.base_models[0].name == "Llama 3.1 8B"  # the model file's value wins either way
