@@ -132,3 +132,30 @@ def test_tensor_count_cap() -> None:
     header = read_bytes(raw_st(entries, b"\0" * 50), Limits(max_tensor_count=10))
     assert st_reader.R_TENSOR_COUNT in rules(header)
     assert header.tensor_count == 10
+
+
+@pytest.mark.parametrize(
+    "header", [b"[1,2,3]", b"not json!", b"[" * 10_000, b'"a string"'], ids=["array", "not-json", "deep", "string"]
+)
+def test_a_broken_header_in_a_file_named_safetensors_is_a_document_with_a_finding(
+    tmp_path: Path, header: bytes
+) -> None:
+    """Whatever the header holds, a .safetensors file with a plausible length is read and reported, not waved off
+    as "not a model" (exit 3): the user asked about this file."""
+    import lbom
+
+    path = tmp_path / "model.safetensors"
+    path.write_bytes(struct.pack("<Q", len(header)) + header)
+    (model,) = lbom.scan(str(path), hash=False).models
+    assert model.format == "safetensors"
+    assert any(f.rule_id == st_reader.R_JSON and f.severity.rank >= 3 for f in model.findings), model.findings
+    assert not any("not valid JSON: not valid JSON" in f.message for f in model.findings)
+
+
+def test_an_lfs_pointer_named_safetensors_is_still_an_lfs_pointer(tmp_path: Path) -> None:
+    import lbom
+
+    path = tmp_path / "model.safetensors"
+    path.write_text("version https://git-lfs.github.com/spec/v1\noid sha256:" + "a" * 64 + "\nsize 1234\n")
+    (model,) = lbom.scan(str(path), hash=False).models
+    assert model.format == "git-lfs-pointer"

@@ -40,7 +40,11 @@ def sniff(head: bytes, filename: str) -> bool:
     (length,) = struct.unpack_from("<Q", head, 0)
     if length < 2:
         return False
-    return head[8:9] == b"{" or (head[8:9] == b" " and head[8:].lstrip(b" ")[:1] == b"{")
+    if head[8:9] == b"{" or (head[8:9] == b" " and head[8:].lstrip(b" ")[:1] == b"{"):
+        return True
+    # Named .safetensors with a plausible header length: read it, so a broken header (not JSON, not an object)
+    # is a document with findings rather than "not a model". An LFS pointer's text makes an absurd length.
+    return filename.lower().endswith(".safetensors") and length <= SAFETENSORS_MAX_HEADER
 
 
 def read(source: ByteSource, limits: Limits) -> ModelHeader:
@@ -88,7 +92,14 @@ def read(source: ByteSource, limits: Limits) -> ModelHeader:
                 "a real safetensors header is a few MB; check where this file came from",
             )
         else:
-            sink.add(R_JSON, Severity.HIGH, f"header is not valid JSON: {parsed.problem}", "offset 8")
+            sink.add(
+                R_JSON,
+                Severity.HIGH,
+                f"header is {parsed.problem}"
+                if parsed.problem.startswith("not valid JSON")
+                else f"header is not valid JSON: {parsed.problem}",
+                "offset 8",
+            )
         return ModelHeader(format=FORMAT, findings=sink.result(), header_bytes_read=bytes_read)
     for key in parsed.duplicates:
         sink.add(
