@@ -401,3 +401,17 @@ def test_local_and_remote_paths_in_one_scan() -> None:
     assert remote.files[0].bytes_fetched is not None
     local = next(m for m in result.models if m.format == "safetensors")
     assert local.files[0].bytes_fetched is None and local.files[0].sha256 is not None
+
+
+def test_a_hub_repo_whose_every_model_file_fails_is_an_error_not_an_empty_pass(
+    sharded_repo: dict[str, bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state = _hub_state(sharded_repo, {n for n in sharded_repo if n.endswith(".safetensors")})
+    for name in [n for n in state.files if n.endswith(".safetensors")]:
+        del state.files[name]  # listed by the hub, but every download fails
+    with serve(state) as base:
+        monkeypatch.setenv("HF_ENDPOINT", base)
+        with pytest.raises(lbom.errors.RemoteError, match="no model file could be fetched") as info:
+            lbom.scan("hf://acme/tiny", options=fast())
+    assert info.value.exit_code == 3
+    assert "and 1 more" in str(info.value)

@@ -208,6 +208,12 @@ def _read_hub(uri: str, options: ScanOptions) -> RemoteRead:
             findings.append(Finding(R_FETCH_FAILED, Severity.MEDIUM, f"not read: {exc.diagnostics()}", display))
             continue
         reads.append(read)
+    failed = [f for f in findings if f.rule_id == R_FETCH_FAILED]
+    if failed and not reads:
+        # Every model file of the repository failed: a gate must not read that as a pass with nothing in it.
+        first = failed[0].message.removeprefix("not read: ")
+        more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
+        raise RemoteError(uri, f"no model file could be fetched: {first}{more}")
     # Folder keys as the assembler sees them ("hf://org/repo@rev/dir/"): the repo folder, and the names in it.
     folders: dict[str, str] = {}
     names: dict[str, set[str]] = {}
