@@ -142,9 +142,13 @@ class _State:
     """Preview values the whole file may still keep (many keys x nested previews would add up otherwise)."""
     chars_left: int = 0
     """Characters of keys and string values the reader may still keep (``Limits.max_retained_chars``)."""
+    nested_arrays_left: int = 0
+    """Arrays inside arrays the whole file may still hold (``Limits.max_nested_arrays``): each costs a Python step,
+    so millions of empty ones would stall a scan for minutes while every count and size check passes."""
 
     def __post_init__(self) -> None:
         self.values_left = _FILE_PREVIEW_VALUES
+        self.nested_arrays_left = self.limits.max_nested_arrays
         self.chars_left = self.limits.max_retained_chars
         self.u32 = struct.Struct(self.e + "I").unpack_from
         self.u64 = struct.Struct(self.e + "Q").unpack_from
@@ -270,6 +274,14 @@ def _read_array(st: _State, key: str) -> JsonValue:
         if frame.elem_type == _TYPE_ARRAY and frame.done < frame.count:
             if len(stack) >= st.limits.max_nesting:
                 raise _Stop(R_CAP, f"arrays nested deeper than {st.limits.max_nesting} levels", f"key {key}")
+            st.nested_arrays_left -= 1
+            if st.nested_arrays_left < 0:
+                raise _Stop(
+                    R_CAP,
+                    f"more than {st.limits.max_nested_arrays:,} arrays inside arrays; the rest of the header was "
+                    "not read",
+                    f"key {key}",
+                )
             sub_type, sub_count = _array_header(st, key)
             frame.done += 1
             stack.append(_ArrayFrame(sub_type, sub_count))

@@ -47,6 +47,8 @@ class Limits:
     max_dims: int = 8
     max_nesting: int = 8
     """Depth of arrays inside arrays."""
+    max_nested_arrays: int = 100_000
+    """Arrays inside arrays in one file, at any depth (real GGUF files have none or a handful)."""
     max_zip_members: int = 100_000
     max_zip_uncompressed: int = 512 * 1024 * 1024
     """Total bytes a reader may decompress from a zip archive (pickles, configs), never extracted to disk."""
