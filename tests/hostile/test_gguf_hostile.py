@@ -93,6 +93,15 @@ def test_millions_of_empty_nested_arrays_stop_at_a_cap() -> None:
     assert read_bytes(data).architecture == "llama"  # the default cap is reached too, within the test's time
 
 
+def test_a_file_cut_short_keeps_the_keys_it_still_holds(tmp_path: Path) -> None:
+    """A download cut off inside the key/value section: the count promises more than the bytes hold, but the
+    keys that are there (the architecture first) are still reported, with a truncation finding."""
+    full = (write_gguf(tmp_path / "m.gguf")).read_bytes()
+    header = read_bytes(full[:100])
+    assert header.architecture == "llama"
+    assert gguf_reader.R_TRUNCATED in rules(header) and gguf_reader.R_CAP not in rules(header)
+
+
 def test_unknown_value_types() -> None:
     assert gguf_reader.R_BAD_TYPE in rules(read_bytes(raw_gguf([("k", 13, b"\0" * 8)])))
     assert gguf_reader.R_BAD_TYPE in rules(read_bytes(raw_gguf([("k", 9, struct.pack("<IQ", 77, 1) + b"\0")])))

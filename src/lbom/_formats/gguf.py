@@ -601,8 +601,19 @@ def _parse(window: _Window, limits: Limits, sink: FindingSink, parsed: _Parsed) 
     kv_count = st.read_u64("metadata key count")
     # Smallest possible entries: a KV is an empty key (8) + type (4) + a 1-byte value; a tensor info is an
     # empty name (8) + n_dims (4) + type (4) + offset (8).
-    if kv_count > limits.max_kv_count or kv_count * 13 > st.remaining():
-        raise _Stop(R_CAP, f"metadata key count {kv_count:,} is impossible for this file or above the cap", "offset 16")
+    if kv_count > limits.max_kv_count:
+        raise _Stop(R_CAP, f"metadata key count {kv_count:,} is above the {limits.max_kv_count:,} cap", "offset 16")
+    if kv_count * 13 > st.remaining():
+        # A cut-off download: keep what the bytes still hold. Every key costs 13+ bytes, so the loop below ends at
+        # the end of the data whatever the count says.
+        sink.add(
+            R_TRUNCATED,
+            Severity.HIGH,
+            f"{kv_count:,} metadata keys need at least {kv_count * 13:,} bytes but only {st.remaining():,} remain: "
+            "the file is truncated (or the count is corrupt); the keys that are there were read",
+            "offset 16",
+            "re-download the file",
+        )
     for index in range(kv_count):
         key_offset = st.pos
         key = st.keep(st.read_string(f"key {index}", _KEY_CAP), _KEY_CAP, f"offset {key_offset}")
