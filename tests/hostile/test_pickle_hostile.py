@@ -285,3 +285,19 @@ def test_large_pickles_are_walked_in_growing_windows() -> None:
 )
 def test_dotted_global_names_are_judged_by_what_they_reach(module: str, name: str, expected: Severity) -> None:
     assert pickle_reader.global_severity(f"{module}.{name}", module, name) is expected
+
+
+@pytest.mark.parametrize("kind", ["GLOBAL+REDUCE", "INST", "nested in a dict"])
+def test_text_protocol_pickles_are_recognised_under_any_name(kind: str, tmp_path: Path) -> None:
+    marker, cmd = marker_command(tmp_path)
+    path = tmp_path / "legacy0.dat"
+    path.write_bytes(PAYLOADS[kind](cmd))
+    (model,) = lbom.scan(str(path), hash=False).models
+    assert any(f.severity is Severity.CRITICAL for f in model.findings), model.findings
+    assert not marker.exists()
+
+
+def test_a_word_list_that_opens_like_a_global_is_not_taken_for_a_pickle(tmp_path: Path) -> None:
+    (tmp_path / "words.dat").write_text("cat\ndog\nfish\n")
+    result = lbom.scan(str(tmp_path), hash=False)
+    assert result.models == ()

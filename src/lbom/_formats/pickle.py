@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 import itertools
 import pickletools
+import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -72,7 +73,32 @@ def sniff(head: bytes, filename: str) -> bool:
         return first_member_name(head).endswith("data.pkl") or lower.endswith(_PICKLE_EXTENSIONS)
     if len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5:
         return True
-    return lower.endswith(_PICKLE_EXTENSIONS) and head[:1] in _PROTOCOL0_STARTS
+    if lower.endswith(_PICKLE_EXTENSIONS) and head[:1] in _PROTOCOL0_STARTS:
+        return True
+    # Text protocols (0 and 1) under any name: only openings no other file plausibly has (an import, or the
+    # dict/list/tuple a legacy pickle starts with), since torch.load and pickle.load do not care about names.
+    return _PROTOCOL0_OPENING.match(head) is not None and _opcodes_parse(head)
+
+
+def _opcodes_parse(head: bytes, wanted: int = 3) -> bool:
+    """Whether ``head`` starts with ``wanted`` well-formed opcodes (or a whole pickle): a word list that happens
+    to open like a GLOBAL ("cat\\ndog\\n") fails at its third line."""
+    seen = 0
+    try:
+        for opcode, _arg, _pos in pickletools.genops(io.BytesIO(head)):
+            seen += 1
+            if seen >= wanted or opcode.name == "STOP":
+                return True
+    except (ValueError, EOFError, UnicodeDecodeError):
+        return False
+    return False
+
+
+_PROTOCOL0_OPENING = re.compile(
+    rb"c[A-Za-z_][\w.]{0,200}\n[A-Za-z_][\w.]{0,200}\n"  # GLOBAL module\nname\n
+    rb"|\((?:dp|lp|tp)\d{1,9}\n"  # MARK, then an empty dict/list/tuple memoised as 0
+    rb"|\((?:[SVIFL][^\n]{0,256}\n){0,16}i[A-Za-z_][\w.]{0,200}\n[A-Za-z_][\w.]{0,200}\n"  # MARK, args, INST
+)
 
 
 # --- the symbolic machine ----------------------------------------------------------------------------
