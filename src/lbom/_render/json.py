@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from lbom._render.interface import RenderOptions
-from lbom.model import Finding, JsonValue, ModelArtifact, ScanResult
+from lbom.model import FileEntry, Finding, JsonValue, ModelArtifact, ScanResult
 
 SBOM_VERSION = "1.0"
 TOOL_NAME = "l-bom"
@@ -71,12 +71,26 @@ def model_document(model: ModelArtifact, result: ScanResult) -> dict[str, JsonVa
                 "format": f.format,
                 "role": f.role,
                 **({"bytes_fetched": f.bytes_fetched} if f.bytes_fetched is not None else {}),
+                # A shard's own identity (its hub file path and the LFS digest the hub vouches for) when the
+                # model's source names the repository as a whole.
+                **({"source": f.source.to_json()} if f.source is not None and f.source != model.source else {}),
+                "tensors": _tensors(f),
             }
             for f in model.files
         ],
         "findings": [f.to_json() for f in model.findings],
     }
     return document
+
+
+def _tensors(entry: FileEntry) -> list[JsonValue]:
+    """The tensors the file declares: name, storage type, shape, and where the data lies in the file."""
+    if entry.header is None:
+        return []
+    return [
+        {"name": t.name, "dtype": t.type_name, "shape": list(t.shape), "offset": t.offset, "nbytes": t.nbytes}
+        for t in entry.header.tensors
+    ]
 
 
 def _filename(path: str) -> str:
