@@ -31,3 +31,36 @@ def test_table_escapes_control_characters_from_files(tmp_path: Path, monkeypatch
     assert "llama\\x1b]0;owned\\x07" in text
     assert "mit\\x0d\\nFAKE LINE" in text
     assert "\\x1b[2J" in text
+
+
+@pytest.mark.parametrize(("width", "shown", "dropped"), [(80, "Params", "SHA-256"), (100, "Architecture", "Vocab")])
+def test_narrow_tables_drop_columns_instead_of_folding_headers(
+    examples_cwd: Path, width: int, shown: str, dropped: str
+) -> None:
+    text = lbom.render(lbom.scan("examples/models", hash=False), "table", RenderOptions(width=width))
+    assert all(len(line) <= width for line in text.splitlines())
+    header = next(line for line in text.splitlines() if "Model" in line)
+    assert shown in header and dropped not in text
+    assert "Findings" in header and "License" in header  # what matters most stays
+
+
+def test_table_cli_follows_columns(
+    examples_cwd: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from lbom._cli import main
+
+    monkeypatch.setenv("COLUMNS", "80")
+    with pytest.raises(SystemExit) as info:
+        main(["scan", "examples/models", "--format", "table", "--no-hash"])
+    assert info.value.code in (0, None)
+    assert max(len(line) for line in capsys.readouterr().out.splitlines()) <= 80
+
+
+def test_informational_findings_are_counted_not_hidden(tmp_path: Path) -> None:
+    (tmp_path / "m.gguf").write_bytes(raw_gguf([kv_string("general.architecture", "llama")]))
+    (tmp_path / "elsewhere").symlink_to(tmp_path.parent, target_is_directory=True)  # skipped: an INFO finding
+    result = lbom.scan(str(tmp_path), hash=False)
+    info = [f for f in result.all_findings if f.severity is lbom.Severity.INFO]
+    assert info
+    text = lbom.render(result, "table", RenderOptions(width=160))
+    assert f"{len(info)} informational not listed" in text

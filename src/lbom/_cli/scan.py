@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING
 
 import click
@@ -191,6 +192,7 @@ def scan_command(
             hf_sdk=hf_sdk,
             hf_app_file=hf_app_file,
             hf_app_port=hf_app_port,
+            width=_table_width(output),
         ),
     )
     write_output(text, output)
@@ -198,6 +200,18 @@ def scan_command(
         threshold = Severity(fail_on)
         if any(f.severity >= threshold for f in result.all_findings):
             click.get_current_context().exit(EXIT_GATE)
+
+
+def _table_width(output: str | None) -> int | None:
+    """The table's width: $COLUMNS when set, else the terminal's when printing to one, else the renderer's 160."""
+    import os
+    import shutil
+
+    if os.environ.get("COLUMNS", "").strip().isdigit():
+        return max(40, int(os.environ["COLUMNS"]))
+    if output in (None, "-") and sys.stdout.isatty():
+        return max(40, shutil.get_terminal_size((160, 24)).columns)
+    return None
 
 
 def _progress_display(progress: bool | None) -> ProgressDisplay | None:

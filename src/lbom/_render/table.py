@@ -33,6 +33,22 @@ def _cell(value: object) -> str:
     return escape_control(str(value))
 
 
+_COLUMNS = (
+    "Model",
+    "Format",
+    "Architecture",
+    "Params",
+    "Quant",
+    "Dtype",
+    "Context",
+    "Vocab",
+    "License",
+    "Size",
+    "SHA-256",
+    "Findings",
+)
+
+
 def _findings_cell(model: ModelArtifact) -> str:
     if not model.findings:
         return "none"
@@ -45,41 +61,47 @@ def render(result: ScanResult, options: RenderOptions) -> str:
     from rich.table import Table
     from rich.text import Text
 
+    width = options.width or 160
     table = Table(title=Text(f"l-bom {escape_control(result.tool_version)} - {len(result.models)} model(s)"))
-    for column in ("Model", "Format", "Architecture", "Params", "Quant", "Dtype", "Context", "Vocab", "License"):
-        table.add_column(column, overflow="fold")
-    for column in ("Size", "SHA-256", "Findings"):
+    # Narrow terminals drop the columns that matter least first, rather than folding every header to slivers.
+    dropped = {"Dtype", "Context", "Vocab", "SHA-256"} if width < 120 else set()
+    if width < 90:
+        dropped |= {"Architecture", "Format"}
+    columns = [c for c in _COLUMNS if c not in dropped]
+    for column in columns:
         table.add_column(column, overflow="fold", min_width=7 if column == "Size" else None)
     for model in result.models:
         sha = model.sha256
-        cells = (
-            _cell(model.path),
-            _cell(model.format),
-            _cell(model.architecture),
-            human_count(model.parameter_count),
-            _cell(model.quantization),
-            _cell(model.dtype),
-            _cell(model.context_length),
-            _cell(model.vocab_size),
-            _cell(model.license),
-            human_size(model.total_size),
-            sha[:12] if sha else ("(multi-file)" if model.is_multi_file else "-"),
-            _findings_cell(model),
-        )
+        cells = {
+            "Model": _cell(model.path),
+            "Format": _cell(model.format),
+            "Architecture": _cell(model.architecture),
+            "Params": human_count(model.parameter_count),
+            "Quant": _cell(model.quantization),
+            "Dtype": _cell(model.dtype),
+            "Context": _cell(model.context_length),
+            "Vocab": _cell(model.vocab_size),
+            "License": _cell(model.license),
+            "Size": human_size(model.total_size),
+            "SHA-256": sha[:12] if sha else ("(multi-file)" if model.is_multi_file else "-"),
+            "Findings": _findings_cell(model),
+        }
         # Text objects: names from files must never be read as Rich markup.
-        table.add_row(*(Text(cell) for cell in cells))
+        table.add_row(*(Text(cells[column]) for column in columns))
     buffer = io.StringIO()
     console = Console(
         file=buffer,
-        width=options.width or 160,
+        width=width,
         force_terminal=options.color,
         color_system="auto" if options.color else None,
         highlight=False,
     )
     console.print(table)
     notable = [f for f in result.all_findings if f.severity >= Severity.LOW]
-    if notable:
-        console.print(f"Findings ({len(notable)}):")
+    informational = len(result.all_findings) - len(notable)
+    if notable or informational:
+        hidden = f"; {informational} informational not listed (see --format json)" if informational else ""
+        console.print(f"Findings ({len(notable)}{hidden}):" if notable else f"Findings: none{hidden}.")
         for finding in notable:
             where = f" [{escape_control(finding.location)}]" if finding.location else ""
             console.print(
