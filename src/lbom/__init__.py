@@ -21,6 +21,8 @@ Gating models in CI (every function returns frozen dataclasses; the CLI commands
     changes = lbom.diff("old.json", "new.json")   # documents or lock files -> DiffResult
     policy = lbom.load_policy("policy.toml")      # strict: unknown keys raise UsageError
     report = lbom.check("models/", policy)        # -> CheckResult; report.passed is the gate
+    # lock, verify and check take options=ScanOptions(jobs=..., cache_dir=..., cache=..., rehash=...);
+    # lock and verify always re-hash (a cached digest says nothing about the bytes now)
     lbom.rules()                                  # the findings catalog: every rule id with title and remedy
 
 ``lbom.scan(paths, hash=True, options=ScanOptions(...))`` never executes or loads model content and never

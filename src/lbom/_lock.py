@@ -22,8 +22,10 @@ fact per line, so ``git diff models.lock`` shows exactly what changed::
 
 Paths are relative to the locked folder (or the file's name when a single file was locked) with ``/``
 separators, so a lock made in one checkout verifies another. Facts a model does not have are left out.
-Sidecar files the model's facts come from (config.json, tokenizer_config.json, README.md) are locked too: a
-swapped chat template or license is a change.
+Sidecar files the model's facts come from (config.json, tokenizer_config.json, README.md; role ``sidecar``) and
+the tokenizer and template files in the model's folder (tokenizer.json, merges.txt, chat_template.jinja, ...; role
+``tokenizer``, see :data:`TOKENIZER_FILES`) are locked too: a swapped tokenizer, chat template or license is a
+change. A file the scan cannot read makes the lock fail (:class:`UnreadableFiles`) instead of leaving it out.
 """
 
 from __future__ import annotations
@@ -31,11 +33,14 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 from lbom.errors import InputError, UsageError
-from lbom.model import ModelArtifact, ScanResult
+from lbom.model import Finding, ModelArtifact, ScanResult
+
+if TYPE_CHECKING:
+    from lbom.scan import ScanOptions
 
 LOCK_VERSION = 1
 IDENTITY_FACTS = ("format", "architecture", "quantization", "parameter_count", "license")
@@ -129,12 +134,57 @@ def _relative(path: str, root: str, root_is_dir: bool) -> str:
     return relative.replace(os.sep, "/")
 
 
-def lock_from_scan(result: ScanResult, root: str) -> Lock:
-    """Build a lock from a hashed scan of ``root`` (a folder or one file)."""
+R_UNREADABLE = "LBOM-SCAN-002"
+"""The scan's rule id for a file or folder it could not read (see :mod:`lbom.scan`)."""
+
+TOKENIZER_FILES = (
+    "tokenizer.json",
+    "tokenizer.model",
+    "special_tokens_map.json",
+    "added_tokens.json",
+    "vocab.json",
+    "merges.txt",
+    "chat_template.jinja",
+    "chat_template.json",
+    "generation_config.json",
+    "preprocessor_config.json",
+)
+"""Files next to a model that decide what it sees and says (tokenizer, vocabulary, chat template, generation and
+preprocessing settings) without being parsed for facts: pinned with role ``tokenizer`` when present, so a swapped
+tokenizer or template is a change. A name that was read as a sidecar (generation_config.json) stays a sidecar."""
+
+SIDECAR_ROLES = frozenset({"sidecar", "tokenizer"})
+"""Roles of pinned files that are not model files themselves."""
+
+
+class UnreadableFiles(InputError):
+    """Files or folders a lock would have to leave out because they cannot be read (``findings`` lists them):
+    a lock that silently omits a model is worse than no lock, so nothing is locked."""
+
+    def __init__(self, findings: tuple[Finding, ...]) -> None:
+        first = findings[0]
+        more = f" (and {len(findings) - 1} more)" if len(findings) > 1 else ""
+        super().__init__(first.file or "?", f"{first.message}{more}; nothing was locked")
+        self.findings = findings
+
+
+def unreadable(result: ScanResult) -> tuple[Finding, ...]:
+    """The scan's findings for files and folders it could not read (LBOM-SCAN-002)."""
+    return tuple(f for f in result.all_findings if f.rule_id == R_UNREADABLE)
+
+
+def lock_from_scan(result: ScanResult, root: str, *, allow_unreadable: bool = False) -> Lock:
+    """Build a lock from a hashed scan of ``root`` (a folder or one file).
+
+    Raises :class:`UnreadableFiles` when the scan could not read some file or folder, unless
+    ``allow_unreadable`` (``verify`` reports those files itself)."""
     from lbom._hashing import digest_file
 
     if not result.hashed:
         raise UsageError("a lock needs SHA-256 digests: scan with hashing enabled")
+    problems = unreadable(result)
+    if problems and not allow_unreadable:
+        raise UnreadableFiles(problems)
     root_is_dir = os.path.isdir(root)
     models = []
     for model in result.models:
@@ -145,16 +195,16 @@ def lock_from_scan(result: ScanResult, root: str) -> Lock:
             if sha is None:
                 raise InputError(entry.path, "could not be hashed; it cannot be locked")
             files[rel] = LockedFile(rel, entry.size, sha, entry.role)
-        for sidecar in sidecar_paths(model):
-            rel = _relative(sidecar, root, root_is_dir)
+        for extra, role in companion_files(model, result.confine_to):
+            rel = _relative(extra, root, root_is_dir)
             if rel in files:
                 continue
             try:
-                size = os.stat(sidecar).st_size
-                (digest,) = digest_file(sidecar, ("sha256",))
+                size = os.stat(extra).st_size
+                (digest,) = digest_file(extra, ("sha256",))
             except OSError as exc:
-                raise InputError(sidecar, exc.strerror or str(exc)) from exc
-            files[rel] = LockedFile(rel, size, digest.hex, "sidecar")
+                raise InputError(extra, exc.strerror or str(exc)) from exc
+            files[rel] = LockedFile(rel, size, digest.hex, role)
         models.append(
             LockedModel(
                 path=_relative(model.path, root, root_is_dir),
@@ -177,12 +227,38 @@ def sidecar_paths(model: ModelArtifact) -> list[str]:
     return [os.path.join(directory, name) for name in model.sidecars.files]
 
 
-def lock(path: str | os.PathLike[str]) -> Lock:
-    """Scan ``path`` (a folder or one model file) with hashing and pin every model in it."""
-    from lbom.scan import scan
+def companion_files(model: ModelArtifact, confine_to: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+    """(path, role) of the files a lock pins beside the model files: the sidecars its facts were read from
+    (``sidecar``) and the tokenizer and template files in its folder (``tokenizer``, see
+    :data:`TOKENIZER_FILES`). With ``confine_to`` (a confined scan's roots), a tokenizer file whose real path
+    leaves them is not opened."""
+    found = [(path, "sidecar") for path in sidecar_paths(model)]
+    if not model.files:
+        return found
+    from lbom.scan import _confinement
+
+    allowed = _confinement(confine_to)
+    directory = os.path.dirname(model.files[0].path)
+    named = {os.path.basename(path) for path, _role in found}
+    for name in TOKENIZER_FILES:
+        path = os.path.join(directory, name)
+        if name not in named and os.path.isfile(path) and (allowed is None or allowed(path)):
+            found.append((path, "tokenizer"))
+    return found
+
+
+def lock(path: str | os.PathLike[str], *, options: ScanOptions | None = None) -> Lock:
+    """Scan ``path`` (a folder or one model file) with hashing and pin every model in it.
+
+    ``options`` are the scan's (``jobs``, ``cache``, ``cache_dir``); hashing and ``rehash`` are always on: a lock is
+    what later checks trust, so its digests come from the bytes, never from the cache (the fresh digests are
+    recorded in it, as a scan does). A file that cannot be read is an :class:`UnreadableFiles` error, never left
+    out of the lock."""
+    from lbom.scan import ScanOptions, scan
 
     root = os.fspath(path)
-    return lock_from_scan(scan(root, hash=True), root)
+    fresh = replace(options or ScanOptions(), hash=True, rehash=True)
+    return lock_from_scan(scan(root, options=fresh), root)
 
 
 def read_lock(path: str | os.PathLike[str]) -> Lock:

@@ -32,12 +32,15 @@ import fnmatch
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lbom._checks.licenses import license_key
 from lbom._lock import load_toml
 from lbom.errors import InputError, UsageError
 from lbom.model import Finding, JsonValue, ModelArtifact, ScanResult, Severity
+
+if TYPE_CHECKING:
+    from lbom.scan import ScanOptions
 
 R_FORMAT = "LBOM-POLICY-001"
 R_LICENSE = "LBOM-POLICY-002"
@@ -317,13 +320,16 @@ class CheckResult:
 def check(
     target: ScanResult | str | os.PathLike[str] | list[str],
     policy: Policy | str | os.PathLike[str],
+    *,
+    options: ScanOptions | None = None,
 ) -> CheckResult:
-    """Check models against a policy. ``target`` is a :class:`ScanResult` or path(s) to scan (with hashing);
-    ``policy`` a :class:`Policy` or a policy file path."""
+    """Check models against a policy. ``target`` is a :class:`ScanResult` or path(s) to scan (with hashing unless
+    ``options`` say otherwise; ``options`` also choose the cache, ``rehash`` and ``jobs``); ``policy`` a
+    :class:`Policy` or a policy file path."""
     from lbom.scan import scan
 
     rules_source = policy if isinstance(policy, Policy) else load_policy(policy)
-    result = target if isinstance(target, ScanResult) else scan(target, hash=True)
+    result = target if isinstance(target, ScanResult) else scan(target, options=options)
     violations: list[Finding] = []
     failing: list[Finding] = []
     ignored: list[IgnoredFinding] = []

@@ -1,9 +1,11 @@
 """Verification: does a folder still hold exactly the model files a lock file (or a SHA256SUMS list) pins?
 
-Every file is re-hashed. The result says which files changed (different SHA-256 or size), which are missing,
-which are new (model files, or sidecars a model reads, that nothing pins), which were renamed (a missing pinned
-file whose content turned up under a new name), and which identity facts of a model changed. ``ok`` is true only
-when nothing differs: that is the gate.
+Every file is re-hashed: the scan cache is never trusted here (a cached digest says nothing about the bytes now),
+though the fresh digests are recorded in it as a scan does. The result says which files changed (different
+SHA-256 or size), which are missing, which exist but cannot be read, which are new (model files, or sidecars
+and tokenizer files of a model, that nothing pins), which were renamed (a missing pinned file whose content turned
+up under a new name), and which identity facts of a model changed. ``ok`` is true only when nothing differs: that
+is the gate.
 
 The SHA256SUMS format is the one ``sha256sum`` writes and ``sha256sum -c`` reads: ``<hex>  <name>`` or
 ``<hex> *<name>`` (binary mode), a leading backslash when the name escapes ``\\``, newline or carriage return;
@@ -14,16 +16,22 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+import stat
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
-from lbom._lock import Lock, LockedModel, lock_from_scan, read_lock, sidecar_paths
+from lbom._lock import Lock, LockedModel, companion_files, lock_from_scan, read_lock, unreadable
 from lbom.errors import InputError, UsageError
-from lbom.model import JsonValue
+from lbom.model import JsonValue, ScanResult
+
+if TYPE_CHECKING:
+    from lbom.scan import ScanOptions
 
 
 @dataclass(frozen=True)
 class FileChange:
-    """One file that does not match: ``kind`` is ``changed``, ``missing``, ``new``, ``renamed`` or ``unsafe``."""
+    """One file that does not match: ``kind`` is ``changed``, ``missing``, ``unreadable`` (present, but it cannot be
+    read: ``reason`` says why), ``new``, ``renamed`` or ``unsafe``."""
 
     kind: str
     path: str
@@ -32,6 +40,7 @@ class FileChange:
     expected_size: int | None = None
     actual_size: int | None = None
     renamed_from: str | None = None
+    reason: str | None = None
 
     def describe(self) -> str:
         if self.kind == "changed":
@@ -45,6 +54,8 @@ class FileChange:
             return f"changed: {self.path} (sha256 {_short(self.expected_sha256)} -> {_short(self.actual_sha256)}{size})"
         if self.kind == "missing":
             return f"missing: {self.path}"
+        if self.kind == "unreadable":
+            return f"unreadable: {self.path} ({self.reason})"
         if self.kind == "new":
             return f"new:     {self.path} (not in the lock)"
         if self.kind == "renamed":
@@ -60,6 +71,7 @@ class FileChange:
             "expected_size": self.expected_size,
             "actual_size": self.actual_size,
             "renamed_from": self.renamed_from,
+            "reason": self.reason,
         }
 
 
@@ -124,25 +136,98 @@ def verify(
     *,
     lock: Lock | str | os.PathLike[str] | None = None,
     sha256sums: str | os.PathLike[str] | None = None,
+    options: ScanOptions | None = None,
 ) -> VerifyResult:
     """Re-hash ``path`` (a folder or one file) and compare it with a lock (a :class:`Lock` or lock file path)
-    or with a SHA256SUMS file. Exactly one of ``lock`` and ``sha256sums`` must be given."""
+    or with a SHA256SUMS file. Exactly one of ``lock`` and ``sha256sums`` must be given.
+
+    ``options`` are the scan's (``jobs``, ``cache``, ``cache_dir``); hashing and ``rehash`` are always on, so no
+    digest comes from the cache."""
+    from lbom.scan import ScanOptions, scan
+
     if (lock is None) == (sha256sums is None):
         raise UsageError("verify needs exactly one of a lock file (--lock) or a SHA256SUMS file (--sha256sums)")
     root = os.fspath(path)
     if not os.path.exists(root):
         raise InputError(root, "no such file or directory")
+    fresh = replace(options or ScanOptions(), hash=True, rehash=True)
     if sha256sums is not None:
-        return verify_sha256sums(root, os.fspath(sha256sums))
+        return verify_sha256sums(root, os.fspath(sha256sums), fresh)
     assert lock is not None
     expected = lock if isinstance(lock, Lock) else read_lock(lock)
-    return compare_locks(expected, _current_lock(root))
+    return verify_scan(expected, scan(root, options=fresh), root)
 
 
-def _current_lock(root: str) -> Lock:
-    from lbom.scan import scan
+def verify_scan(expected: Lock, result: ScanResult, root: str) -> VerifyResult:
+    """Compare a hashed scan of ``root`` with a lock. A pinned file that is there but cannot be read (permission
+    denied, now a folder or a FIFO) is ``unreadable`` with the reason; one that is there but no longer a model
+    file is ``changed``; ``missing`` means it is gone."""
+    outcome = compare_locks(expected, lock_from_scan(result, root, allow_unreadable=True))
+    from lbom.scan import _confinement
 
-    return lock_from_scan(scan(root, hash=True), root)
+    reasons = {os.path.normpath(f.file): f.message for f in unreadable(result) if f.file}
+    allowed = _confinement(result.confine_to)
+    base = root if os.path.isdir(root) else os.path.dirname(root) or "."
+    changes: list[FileChange] = []
+    for change in outcome.file_changes:
+        if change.kind == "missing" and not _escapes(change.path):
+            full = os.path.join(base, change.path)
+            if allowed is not None and os.path.lexists(full) and not allowed(full):
+                changes.append(_unreadable_change(change, "leads outside the folders this scan may read; not opened"))
+                continue
+            problem = reasons.get(os.path.normpath(full))
+            if problem is not None:
+                changes.append(_unreadable_change(change, problem))
+                continue
+            present = _present(full)
+            if isinstance(present, str):
+                changes.append(_unreadable_change(change, present))
+                continue
+            if present is not None:
+                size, sha = present
+                if (sha, size) != (change.expected_sha256, change.expected_size):
+                    changes.append(
+                        FileChange("changed", change.path, change.expected_sha256, sha, change.expected_size, size)
+                    )
+                continue  # the file itself is as pinned; its model is reported as missing
+        changes.append(change)
+    return replace(outcome, file_changes=tuple(_ordered(changes)))
+
+
+def _unreadable_change(change: FileChange, reason: str) -> FileChange:
+    return FileChange(
+        "unreadable",
+        change.path,
+        expected_sha256=change.expected_sha256,
+        expected_size=change.expected_size,
+        reason=reason,
+    )
+
+
+def _present(path: str) -> tuple[int, str] | str | None:
+    """(size, SHA-256) of a file that is there, why it cannot be read (a string), or None when it is not there.
+    Only regular files are opened (a FIFO would block)."""
+    from lbom._hashing import digest_file
+
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return _os_reason(exc)
+    if stat.S_ISDIR(st.st_mode):
+        return "is a directory"
+    if not stat.S_ISREG(st.st_mode):
+        return "not a regular file (FIFO, device or socket); not opened"
+    try:
+        (digest,) = digest_file(path, ("sha256",))
+    except OSError as exc:
+        return _os_reason(exc)
+    return st.st_size, digest.hex
+
+
+def _os_reason(exc: OSError) -> str:
+    return (exc.strerror or str(exc)).lower() if exc.strerror else str(exc)
 
 
 def compare_locks(expected: Lock, actual: Lock) -> VerifyResult:
@@ -210,7 +295,7 @@ def _renames_and_leftovers(
     return changes
 
 
-_KIND_ORDER = {"unsafe": 0, "missing": 1, "changed": 2, "renamed": 3, "new": 4}
+_KIND_ORDER = {"unsafe": 0, "unreadable": 1, "missing": 2, "changed": 3, "renamed": 4, "new": 5}
 
 
 def _ordered(changes: list[FileChange]) -> list[FileChange]:
@@ -268,10 +353,10 @@ def _unescape(name: str) -> str:
     return "".join(out)
 
 
-def verify_sha256sums(root: str, sums_path: str) -> VerifyResult:
-    """Compare the files under ``root`` with a SHA256SUMS file (see module docstring for the format)."""
-    from lbom._hashing import digest_file
-    from lbom.scan import scan
+def verify_sha256sums(root: str, sums_path: str, options: ScanOptions | None = None) -> VerifyResult:
+    """Compare the files under ``root`` with a SHA256SUMS file (see module docstring for the format).
+    ``options`` are used for the scan that finds unlisted model files (hashing off)."""
+    from lbom.scan import ScanOptions, scan
 
     try:
         with open(sums_path, "rb") as handle:
@@ -295,22 +380,22 @@ def verify_sha256sums(root: str, sums_path: str) -> VerifyResult:
         if _escapes(name):
             changes.append(FileChange("unsafe", name, expected_sha256=expected))
             continue
-        if not os.path.isfile(full):
+        present = _present(full)
+        if present is None:
             missing[name] = (expected, None)
             continue
-        try:
-            (digest,) = digest_file(full, ("sha256",))
-            size = os.stat(full).st_size
-        except OSError as exc:
-            raise InputError(full, exc.strerror or str(exc)) from exc
+        if isinstance(present, str):
+            changes.append(FileChange("unreadable", name, expected_sha256=expected, reason=present))
+            continue
+        size, sha = present
         checked += 1
-        if digest.hex != expected:
-            changes.append(FileChange("changed", name, expected, digest.hex, None, size))
+        if sha != expected:
+            changes.append(FileChange("changed", name, expected, sha, None, size))
     new: dict[str, tuple[str | None, int | None]] = {}
-    result = scan(root, hash=False)
+    result = scan(root, options=replace(options or ScanOptions(), hash=False))
     listed = set(entries)
     for model in result.models:
-        paths = [entry.path for entry in model.files] + sidecar_paths(model)
+        paths = [entry.path for entry in model.files] + [p for p, _role in companion_files(model, result.confine_to)]
         for full in paths:
             rel = os.path.relpath(full, base).replace(os.sep, "/")
             if rel not in listed and rel not in new:

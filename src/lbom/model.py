@@ -337,6 +337,9 @@ class ScanResult:
     hashed: bool = True
     single_file: bool = False
     """True when the user scanned exactly one file: the JSON output is then one object, not a list."""
+    confine_to: tuple[str, ...] = ()
+    """The folders the scan was confined to (``ScanOptions.confine_to``); what builds on the result (a lock's
+    tokenizer files) opens nothing outside them either."""
 
     @property
     def all_findings(self) -> tuple[Finding, ...]:

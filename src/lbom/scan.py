@@ -332,6 +332,7 @@ def scan(
         findings=tuple(sorted(findings, key=Finding.sort_key)),
         hashed=options.hash,
         single_file=single_file,
+        confine_to=tuple(options.confine_to),
     )
 
 

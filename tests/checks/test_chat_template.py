@@ -228,6 +228,7 @@ def test_memo_serves_the_same_findings_placed_where_each_copy_lives() -> None:
     assert again == fresh
     elsewhere = tpl.analyse_template(ChatTemplate("tool_use", "tokenizer_config.json", text), "b/cfg.json", memo)
     assert len(memo.values) == 1  # one analysis for one text
+
     def what(found: list[Finding]) -> list[tuple[str, str, str]]:
         return [(f.rule_id, f.severity, f.message) for f in found]
 

@@ -187,9 +187,7 @@ def test_hf_blob_scanned_directly_keeps_its_repo_and_address(stores_env: dict[st
     )
 
 
-def test_sharded_hub_model_takes_its_repository_as_source_and_name(
-    stores_env: dict[str, Path], tmp_path: Path
-) -> None:
+def test_sharded_hub_model_takes_its_repository_as_source_and_name(stores_env: dict[str, Path], tmp_path: Path) -> None:
     import numpy as np
 
     from tests.builders import write_sharded_safetensors

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from lbom._cli.cache_options import CacheFlags, cache_options
 from lbom._cli.output import output_option
 
 if TYPE_CHECKING:
@@ -28,7 +29,10 @@ _FORMATS = ("table", "json", "sarif")
 )
 @output_option
 @click.option("--no-hash", is_flag=True, help="Skip SHA-256 hashing (a policy requiring sha256 then fails).")
-def check_command(paths: tuple[str, ...], policy_file: str, fmt: str, output: str | None, no_hash: bool) -> None:
+@cache_options
+def check_command(
+    paths: tuple[str, ...], policy_file: str, fmt: str, output: str | None, no_hash: bool, cache_flags: CacheFlags
+) -> None:
     """Check the models under PATHS against a policy; exit 1 if any model violates it.
 
     The policy is loaded first, strictly: an unknown table or key, or an empty policy, is a usage error (exit 2).
@@ -37,12 +41,11 @@ def check_command(paths: tuple[str, ...], policy_file: str, fmt: str, output: st
     from lbom._cli.output import write_output
     from lbom._policy import check, load_policy
     from lbom.errors import UsageError
-    from lbom.scan import scan
 
     if not paths:
         raise UsageError("check needs a PATH (a model file or a folder)")
     policy = load_policy(policy_file)
-    result = check(scan(list(paths), hash=not no_hash), policy)
+    result = check(list(paths), policy, options=cache_flags.scan_options(paths, hash=not no_hash))
     if fmt == "sarif":
         from lbom._render.sarif import sarif_text
 

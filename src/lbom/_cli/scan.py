@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from lbom._cli.cache_options import CacheFlags, cache_options
 from lbom._render.interface import OutputFormat
 
 if TYPE_CHECKING:
@@ -52,16 +53,7 @@ _SEVERITIES = ("info", "low", "medium", "high", "critical")
     metavar="LIST",
     help="Digests to compute, comma-separated (e.g. sha256,blake3). SHA-256 is always included.",
 )
-@click.option(
-    "-j",
-    "--jobs",
-    type=click.IntRange(1, 256),
-    default=None,
-    help="Files to read and hash at once [default: CPU cores].",
-)
-@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=str), help="Where the scan cache lives.")
-@click.option("--no-cache", is_flag=True, help="Neither use nor update the persistent cache of digests and headers.")
-@click.option("--rehash", is_flag=True, help="Ignore cached results and recompute every digest and header.")
+@cache_options
 @click.option(
     "--progress/--no-progress",
     "progress",
@@ -94,10 +86,7 @@ def scan_command(
     full_hash: bool,
     allow_full_download: bool,
     digest_names: str,
-    jobs: int | None,
-    cache_dir: str | None,
-    no_cache: bool,
-    rehash: bool,
+    cache_flags: CacheFlags,
     progress: bool | None,
     list_all: bool,
     fail_on: str | None,
@@ -118,7 +107,7 @@ def scan_command(
     from lbom._render import RenderOptions, render_chunks
     from lbom.errors import UsageError
     from lbom.model import Severity
-    from lbom.scan import R_NOT_MODEL, ScanOptions, scan
+    from lbom.scan import R_NOT_MODEL, scan
 
     if not paths:
         from lbom._stores import existing_stores, locate_stores
@@ -144,23 +133,13 @@ def scan_command(
     digests = normalise_algorithms(digest_names.split(","))
     if no_hash and digests != ("sha256",):
         raise UsageError("--digest needs hashing: drop --no-hash")
-    use_cache = not no_cache
-    if use_cache:
-        from lbom._cache import default_cache_dir, is_inside
-
-        directory = cache_dir or default_cache_dir()
-        if is_inside(directory, paths):
-            warn(f"note: cache not used: {directory} is inside a scanned folder")
     display = _progress_display(progress)
-    options = ScanOptions(
+    options = cache_flags.scan_options(
+        paths,
         hash=not no_hash,
         digests=digests,
         list_unknown=list_all,
-        jobs=jobs,
         progress=display,
-        cache=use_cache,
-        cache_dir=cache_dir,
-        rehash=rehash,
         remote_hash=full_hash,
         allow_full_download=allow_full_download,
     )

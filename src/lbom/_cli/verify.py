@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import click
 
+from lbom._cli.cache_options import CacheFlags, cache_options
+
 _FORMATS = ("text", "json")
 
 
@@ -30,14 +32,18 @@ _FORMATS = ("text", "json")
     type=click.Path(dir_okay=False, path_type=str),
     help="SHA256SUMS file (sha256sum format) to verify against.",
 )
-def verify_command(paths: tuple[str, ...], fmt: str, lock_file: str | None, sums_file: str | None) -> None:
+@cache_options
+def verify_command(
+    paths: tuple[str, ...], fmt: str, lock_file: str | None, sums_file: str | None, cache_flags: CacheFlags
+) -> None:
     """Verify model files; exit 1 on any mismatch.
 
     With no option, checks every content-addressed blob (Hugging Face hub cache blobs, Ollama blobs: their file
     name is the digest of their content) in the model stores on this machine, or under PATHS.
     With --lock, PATH must match the lock exactly: every pinned file present with the same SHA-256 and size, no
     new model files, the same identity facts. With --sha256sums, every listed file must match and no model file
-    may be unlisted.
+    may be unlisted. Every file is re-hashed (--rehash is always on); the fresh digests are recorded in the scan
+    cache unless --no-cache.
     """
     from lbom._cli import EXIT_GATE
     from lbom.errors import UsageError
@@ -45,16 +51,18 @@ def verify_command(paths: tuple[str, ...], fmt: str, lock_file: str | None, sums
     if lock_file is not None and sums_file is not None:
         raise UsageError("use either --lock or --sha256sums, not both")
     if lock_file is not None:
-        ok = verify_lock_mode(paths, lock_file, None, fmt)
+        ok = verify_lock_mode(paths, lock_file, None, fmt, cache_flags)
     elif sums_file is not None:
-        ok = verify_lock_mode(paths, None, sums_file, fmt)
+        ok = verify_lock_mode(paths, None, sums_file, fmt, cache_flags)
     else:
         ok = verify_store_blobs_mode(paths, fmt)
     if not ok:
         click.get_current_context().exit(EXIT_GATE)
 
 
-def verify_lock_mode(paths: tuple[str, ...], lock_file: str | None, sums_file: str | None, fmt: str) -> bool:
+def verify_lock_mode(
+    paths: tuple[str, ...], lock_file: str | None, sums_file: str | None, fmt: str, cache_flags: CacheFlags
+) -> bool:
     """--lock / --sha256sums: one PATH against a lock or a SHA256SUMS list. True when everything matched."""
     import json
 
@@ -64,7 +72,7 @@ def verify_lock_mode(paths: tuple[str, ...], lock_file: str | None, sums_file: s
 
     if len(paths) != 1:
         raise UsageError("--lock and --sha256sums verify exactly one PATH (the folder or file that was locked)")
-    result = verify(paths[0], lock=lock_file, sha256sums=sums_file)
+    result = verify(paths[0], lock=lock_file, sha256sums=sums_file, options=cache_flags.scan_options(paths))
     if fmt == "json":
         click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
         return result.ok
@@ -72,13 +80,20 @@ def verify_lock_mode(paths: tuple[str, ...], lock_file: str | None, sums_file: s
         click.echo(escape_control(line))
     against = lock_file if lock_file is not None else sums_file
     if result.ok:
-        click.echo(f"OK: {result.files_checked} files match {escape_control(str(against))}")
+        verb = "matches" if result.files_checked == 1 else "match"
+        click.echo(f"OK: {_count(result.files_checked, 'file')} {verb} {escape_control(str(against))}")
     else:
         click.echo(
-            f"FAILED: {len(result.file_changes)} file and {len(result.fact_changes)} fact differences from "
-            f"{escape_control(str(against))} ({result.files_checked} files checked)"
+            f"FAILED: {_count(len(result.file_changes), 'file difference')} and "
+            f"{_count(len(result.fact_changes), 'fact difference')} from {escape_control(str(against))} "
+            f"({_count(result.files_checked, 'file')} checked)"
         )
     return result.ok
+
+
+def _count(number: int, noun: str) -> str:
+    """``1 file``, ``2 files``, ``0 files``."""
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def verify_store_blobs_mode(paths: tuple[str, ...], fmt: str) -> bool:

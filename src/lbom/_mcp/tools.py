@@ -211,8 +211,8 @@ def verify_model(config: ServerConfig, arguments: dict[str, Any]) -> dict[str, J
 
 def _verify_lock(config: ServerConfig, path: str, lock_path: str) -> dict[str, JsonValue]:
     """Compare a bounded, confined re-scan of ``path`` with the lock file (the gate's lock comparison)."""
-    from lbom._lock import lock_from_scan, read_lock
-    from lbom._verify import compare_locks
+    from lbom._lock import read_lock
+    from lbom._verify import verify_scan
 
     try:
         expected = read_lock(lock_path)
@@ -221,7 +221,7 @@ def _verify_lock(config: ServerConfig, path: str, lock_path: str) -> dict[str, J
     plan = _plan(config, [path], hashing=True, allow_truncate=False)
     result = _deadline_scan(config, plan.targets, True)
     try:
-        outcome = compare_locks(expected, lock_from_scan(result, path))
+        outcome = verify_scan(expected, result, path)
     except Error as exc:
         raise ToolRefused(exc.diagnostics()) from None
     details: list[JsonValue] = [{"kind": "missing-model", "path": p} for p in outcome.missing_models]

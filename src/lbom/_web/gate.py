@@ -26,10 +26,10 @@ def lock_text(result: ScanResult, root: str) -> str:
 
 def verify_against(lock: str, result: ScanResult, root: str) -> dict[str, JsonValue]:
     """Compare a scan of ``root`` with an uploaded lock file."""
-    from lbom._lock import lock_from_scan, parse_lock
-    from lbom._verify import compare_locks
+    from lbom._lock import parse_lock
+    from lbom._verify import verify_scan
 
-    outcome = compare_locks(parse_lock(lock, "uploaded lock file"), lock_from_scan(result, root))
+    outcome = verify_scan(parse_lock(lock, "uploaded lock file"), result, root)
     summary = f"{outcome.files_checked} file(s) checked; " + ("everything matches" if outcome.ok else "differences:")
     return {"ok": outcome.ok, "text": "\n".join([summary, *outcome.lines()]), "verify": outcome.to_json()}
 

@@ -143,5 +143,3 @@ class JobManager:
                 return
             with self._lock:
                 job.result, job.state, job.finished = result, "done", time.time()
-
-
