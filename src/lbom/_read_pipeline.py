@@ -89,9 +89,7 @@ def read_all(candidates: list[Candidate], options: ScanOptions, roots: Sequence[
                     from concurrent.futures import ThreadPoolExecutor
 
                     pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="lbom-hash")
-                pending.future = pool.submit(
-                    digest_file_counted, candidate.real_path, pending, tracker, options, stop
-                )
+                pending.future = pool.submit(digest_file_counted, candidate.real_path, pending, tracker, options, stop)
                 in_flight += 1
             elif pending.missing:
                 _hash_inline(pending, tracker, options)

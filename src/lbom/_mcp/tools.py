@@ -147,12 +147,11 @@ def _deadline_scan(config: ServerConfig, targets: list[str], hashing: bool) -> S
 
     if not targets:
         raise ToolRefused("no readable files under the allowed roots")
+
     def past_deadline() -> bool:
         return time.monotonic() > deadline
 
-    options = ScanOptions(
-        hash=hashing, progress=check_deadline, cancel=past_deadline, confine_to=tuple(config.roots)
-    )
+    options = ScanOptions(hash=hashing, progress=check_deadline, cancel=past_deadline, confine_to=tuple(config.roots))
     try:
         return scan(targets, options=options)
     except ScanCancelled:
