@@ -141,6 +141,41 @@ def test_cross_origin_post_is_refused_even_with_the_token(start_gui: StartGui, t
     assert gui.get("/api/scans").json() == {"scans": []}
 
 
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "http://localhost",  # no port: the default port 80, not ours
+        "http://127.0.0.1",
+        "http://[::1]",
+        "http://localhost:80",
+        "http://localhost:1",
+        "https://localhost:{port}",  # another scheme is another origin
+        "http://localhost:{port}@evil.example",
+        "http://evil.example:{port}",
+        "null",
+        "",
+    ],
+)
+def test_post_from_another_port_or_scheme_is_refused(start_gui: StartGui, tree: dict[str, Path], origin: str) -> None:
+    gui = start_gui([tree["root"]])
+    headers = {"Origin": origin.format(port=gui.port)}
+    assert gui.post("/api/scans", {"paths": [str(tree["root"])]}, headers=headers).status == 403
+    assert gui.get("/api/scans").json() == {"scans": []}
+
+
+@pytest.mark.parametrize("origin", ["http://127.0.0.1:{port}", "http://localhost:{port}", "http://[::1]:{port}"])
+def test_post_from_our_own_origin_is_accepted(start_gui: StartGui, tree: dict[str, Path], origin: str) -> None:
+    gui = start_gui([tree["root"]])
+    headers = {"Origin": origin.format(port=gui.port)}
+    assert gui.post("/api/scans", {"paths": [str(tree["root"])]}, headers=headers).status == 202
+
+
+def test_origin_without_a_port_means_port_80() -> None:
+    assert HostPolicy("127.0.0.1", 80).allows_origin("http://localhost")
+    assert not HostPolicy("127.0.0.1", 8080).allows_origin("http://localhost")
+    assert HostPolicy("127.0.0.1", 8080).allows_origin("http://localhost:8080")
+
+
 def test_static_files_and_unknown_paths(start_gui: StartGui, tree: dict[str, Path]) -> None:
     gui = start_gui([tree["root"]])
     page = gui.get("/", token=None)
@@ -262,6 +297,50 @@ def test_scan_single_file_without_hash(start_gui: StartGui, tree: dict[str, Path
     assert result["models"][0]["sha256"] is None and result["summary"]["hashed"] is False
     for fmt in gui.get("/api/info").json()["formats"]:  # one model: every format renders
         assert gui.get(f"/api/scans/{job_id}/export?format={fmt}").status == 200, fmt
+
+
+def test_every_export_downloads_under_its_own_file_name(start_gui: StartGui, tree: dict[str, Path]) -> None:
+    gui = start_gui([tree["root"]])
+    job_id = gui.post("/api/scans", {"paths": [str(tree["root"] / "inside.gguf")], "hash": False}).json()["id"]
+    assert gui.wait(job_id)["state"] == "done"
+    formats = gui.get("/api/info").json()["formats"]
+    assert "spdx-json" in formats and "json" in formats
+    names = {}
+    for fmt in formats:
+        download = gui.get(f"/api/scans/{job_id}/export?format={fmt}&download=1")
+        assert download.status == 200, fmt
+        disposition = download.headers["content-disposition"]
+        assert disposition.startswith(f'attachment; filename="l-bom-{job_id}.') and disposition.endswith('"'), fmt
+        names[fmt] = disposition.split('filename="')[1][:-1]
+        extension = names[fmt].removeprefix(f"l-bom-{job_id}.")
+        try:
+            json.loads(download.body)
+            is_json = True
+        except ValueError:
+            is_json = False
+        # JSON documents end in .json (SARIF is JSON under its own .sarif); text documents never claim .json.
+        assert is_json == (extension.endswith(".json") or extension in ("json", "sarif")), (fmt, extension)
+    assert len(set(names.values())) == len(names), names
+    assert names["json"].endswith(".json") and not names["json"].endswith((".spdx.json", ".cdx.json"))
+    assert names["spdx-json"] == f"l-bom-{job_id}.spdx.json"
+    if "spdx" in names:
+        assert names["spdx"] == f"l-bom-{job_id}.spdx"
+    if "table" in names:
+        assert names["table"].endswith(".txt")
+    if "hf-readme" in names:
+        assert names["hf-readme"].endswith(".md")
+
+
+def test_info_names_the_formats_that_need_one_model(start_gui: StartGui) -> None:
+    gui = start_gui([EXAMPLES])
+    info = gui.get("/api/info").json()
+    if "hf-readme" not in info["formats"]:
+        pytest.skip("hf-readme renderer not installed")
+    assert info["one_model_formats"] == ["hf-readme"]
+    job_id = gui.post("/api/scans", {"paths": [str(EXAMPLES)], "hash": False}).json()["id"]
+    assert gui.wait(job_id)["models"] == 2
+    refused = gui.get(f"/api/scans/{job_id}/export?format=hf-readme")
+    assert refused.status == 400 and "one model" in refused.json()["error"]
 
 
 def test_scan_outside_the_roots_is_refused(start_gui: StartGui, tree: dict[str, Path]) -> None:

@@ -82,3 +82,30 @@ def test_gui_without_paths_serves_the_stores_and_the_cwd(tmp_path: Path) -> None
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_gui_on_all_interfaces_prints_a_usable_address(tmp_path: Path) -> None:
+    token = "all-interfaces-token-0123456789"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    command = [sys.executable, "-m", "lbom", "gui", str(tmp_path), "--host", "0.0.0.0", "--port", "0"]
+    process = subprocess.Popen(
+        [*command, "--token", token, "--no-open-browser"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert process.stdout is not None
+        lines = [process.stdout.readline() for _ in range(4)]
+        assert not any("0.0.0.0:" in line for line in lines), lines
+        url_line = next(line for line in lines if line.startswith("Open: "))
+        match = re.fullmatch(rf"Open: (http://127\.0\.0\.1:(\d+))/\?token={token}\n", url_line)
+        assert match, url_line
+        assert any("all interfaces" in line and f"port {match.group(2)}" in line for line in lines), lines
+        request = urllib.request.Request(match.group(1) + "/api/info", headers={"X-LBOM-Token": token})
+        with urllib.request.urlopen(request, timeout=10) as response:  # the printed address works
+            assert str(tmp_path) in response.read().decode()
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

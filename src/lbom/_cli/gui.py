@@ -36,13 +36,21 @@ def gui_command(paths: tuple[str, ...], host: str, port: int, no_open_browser: b
         server = make_server(host, port, roots, token if token is not None else new_token(), store_folders())
     except OSError as exc:
         raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
-    url_host = f"[{host}]" if ":" in host else host
+    # A wildcard address (0.0.0.0, ::) is where the server listens, not an address a browser can go to: this
+    # machine's browser reaches it over loopback, other machines over one of this machine's own addresses.
+    wildcard = host.strip("[]") in ("0.0.0.0", "::")  # noqa: S104  # comparing, not binding
+    url_host = ("[::1]" if ":" in host else "127.0.0.1") if wildcard else f"[{host}]" if ":" in host else host
     url = f"http://{url_host}:{server.port}/?token={server.config.token}"
     click.echo("l-bom GUI serving:")
     labels = server.config.labels
     for root in roots.displays:
         click.echo(f"  {root}" + (f"  ({labels[root]})" if root in labels else ""))
     click.echo(f"Open: {url}")
+    if wildcard:
+        click.echo(
+            f"Listening on all interfaces ({host} port {server.port}): from another machine, use this machine's "
+            f"address in place of {url_host}."
+        )
     click.echo("Press Ctrl+C to stop.")
     if not no_open_browser:
         import webbrowser

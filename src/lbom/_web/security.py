@@ -22,6 +22,7 @@ MIN_TOKEN_LENGTH = 16
 _TOKEN_CHARACTERS = re.compile(r"^[A-Za-z0-9._~-]+$")
 """URL- and cookie-safe, so the token survives the printed URL and the cookie unchanged."""
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
+HTTP_DEFAULT_PORT = 80
 
 
 class Forbidden(Exception):
@@ -92,6 +93,21 @@ class HostPolicy:
         if host in LOOPBACK_NAMES or host == bound:
             return True
         return bound in ("0.0.0.0", "::") and _is_ip_literal(host)  # noqa: S104  # comparing, not binding
+
+    def allows_origin(self, origin: str) -> bool:
+        """Whether an ``Origin`` header names this server: ``http``, one of our host names, and our port exactly.
+
+        An origin without a port means the scheme's default port (80), which is ours only if we really listen
+        there; unlike a ``Host`` header it is never taken as "any port", so a page on ``http://localhost`` (another
+        server on this machine) cannot post to us.
+        """
+        scheme, sep, netloc = origin.strip().partition("://")
+        if scheme.lower() != "http" or not sep or not netloc or any(c in netloc for c in "/?#@\\"):
+            return False
+        _host, port = _split_host_port(netloc)
+        if (port if port is not None else HTTP_DEFAULT_PORT) != self.port:
+            return False
+        return self.allows(netloc)
 
 
 def _split_host_port(header: str) -> tuple[str, int | None]:

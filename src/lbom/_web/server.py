@@ -50,12 +50,16 @@ MODEL_SUFFIXES = (".gguf", ".safetensors", ".bin", ".pt", ".pth", ".ckpt", ".onn
 EXPORT_EXTENSIONS = {
     "json": "json",
     "table": "txt",
-    "spdx": "spdx",
+    "spdx": "spdx",  # SPDX 2 tag-value
+    "spdx-json": "spdx.json",  # SPDX 2 JSON
     "hf-readme": "md",
     "cyclonedx": "cdx.json",
     "spdx3": "spdx3.json",
     "sarif": "sarif",
 }
+"""File name extension of each export (``l-bom-<scan>.<extension>``); every output format has its own."""
+ONE_MODEL_FORMATS = ("hf-readme",)
+"""Formats that describe exactly one model: the page offers them only for a scan that found one."""
 
 
 @dataclass(frozen=True)
@@ -280,8 +284,7 @@ class GuiHandler(http.server.BaseHTTPRequestHandler):
             self._error(HTTPStatus.BAD_REQUEST, exc.diagnostics())
 
     def _same_origin(self, origin: str) -> bool:
-        parts = urllib.parse.urlsplit(origin)
-        return parts.scheme == "http" and self.server.config.host_policy.allows(parts.netloc)
+        return self.server.config.host_policy.allows_origin(origin)
 
     # --- static ---------------------------------------------------------------------------------------------
 
@@ -357,6 +360,7 @@ class GuiHandler(http.server.BaseHTTPRequestHandler):
             "version": tool_version(),
             "roots": list(self.server.config.roots.displays),
             "formats": list(available_formats()),
+            "one_model_formats": [fmt for fmt in ONE_MODEL_FORMATS if fmt in available_formats()],
             "max_body_bytes": MAX_BODY_BYTES,
             "features": {"diff": True, "verify": True, "lock": True, "policy": True},
         }
@@ -464,7 +468,7 @@ class GuiHandler(http.server.BaseHTTPRequestHandler):
         stripped = text.lstrip()
         is_json = stripped.startswith(("{", "["))
         content_type = "application/json; charset=utf-8" if is_json else "text/plain; charset=utf-8"
-        extension = EXPORT_EXTENSIONS.get(fmt, "json" if is_json else "txt")
+        extension = EXPORT_EXTENSIONS.get(fmt, f"{fmt}.json" if is_json else f"{fmt}.txt")
         extra = {}
         if _one(query, "download") == "1":
             extra["Content-Disposition"] = f'attachment; filename="l-bom-{job_id}.{extension}"'
