@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -121,3 +122,18 @@ def test_hostile_manifests_are_findings(stores_env: dict[str, Path]) -> None:
     assert "not JSON" in messages[str(deep)] or "no 'layers'" in messages[str(deep)]
     assert "larger than" in messages[str(huge)]
     assert "no valid mediaType/digest" in messages[str(bad_digest)]
+
+
+def test_stores_counts_only_ollama_models_that_could_run(stores_env: dict[str, Path]) -> None:
+    root = stores_env["ollama"]
+    add_ollama_model(root, "good", "latest", tiny_gguf("good"))
+    broken = root / "manifests" / "registry.ollama.ai" / "library" / "broken" / "latest"
+    broken.parent.mkdir(parents=True)
+    broken.write_text("{not json")
+    orphan = add_ollama_model(root, "orphan", "latest", tiny_gguf("orphan"))
+    for layer in json.loads(orphan.read_text())["layers"]:
+        (root / "blobs" / layer["digest"].replace(":", "-")).unlink()  # weights deleted under the manifest
+    (ollama,) = [s for s in lbom.list_stores() if s.location.kind == "ollama"]
+    assert ollama.model_count == 1
+    assert {Path(f.file or "").name for f in ollama.findings} >= {"latest"}
+    assert any("not JSON" in f.message for f in ollama.findings)

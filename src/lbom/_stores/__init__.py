@@ -205,7 +205,7 @@ def unreadable(path: str, exc: OSError) -> Finding:
 
 
 def summarize_store(location: StoreLocation) -> StoreSummary:
-    """Count the models and distinct bytes of one store (stat only: nothing is opened)."""
+    """Count the models and distinct bytes of one store (stat only, except the small Ollama manifests)."""
     if not location.exists:
         return StoreSummary(location, exists=False)
     files, findings = list_store_files(location.path)
@@ -213,7 +213,12 @@ def summarize_store(location: StoreLocation) -> StoreSummary:
     distinct: dict[tuple[int, int], int] = {}
     for store_file in files:
         distinct[store_file.identity] = store_file.size
-    count: int = kind.count_models(files)
+    if hasattr(kind, "summarize_models"):
+        # Stores whose listing alone can be wrong (Ollama manifests that do not parse or lack their blobs).
+        count, more = kind.summarize_models(location.path)
+        findings = list(dict.fromkeys([*findings, *more]))  # both walks meet the same unreadable folders
+    else:
+        count = kind.count_models(files)
     return StoreSummary(
         location,
         exists=True,

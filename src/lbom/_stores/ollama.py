@@ -230,8 +230,20 @@ def _check_blob(manifest: Manifest, layer: Layer, findings: list[Finding]) -> No
         )
 
 
+def summarize_models(root: str) -> tuple[int, list[Finding]]:
+    """Models ``ollama run`` could load: manifests that parse and whose model blob exists, one per ``name:tag``.
+    A manifest that does not parse, or whose weights are missing, is a finding instead of a count."""
+    store = OllamaStore.load(root)
+    count = sum(
+        1
+        for m in store.manifests
+        if m.model_layers and all(os.path.isfile(layer.blob_path) for layer in m.model_layers)
+    )
+    return count, store.findings
+
+
 def count_models(files: Sequence[object]) -> int:
-    """Manifests: one per ``name:tag``, as ``ollama list`` counts."""
+    """Manifests: one per ``name:tag``, as ``ollama list`` counts (files only; see :func:`summarize_models`)."""
     count = 0
     for store_file in files:
         parts = getattr(store_file, "relative_path", "").split(os.sep)
