@@ -63,4 +63,4 @@ def test_informational_findings_are_counted_not_hidden(tmp_path: Path) -> None:
     info = [f for f in result.all_findings if f.severity is lbom.Severity.INFO]
     assert info
     text = lbom.render(result, "table", RenderOptions(width=160))
-    assert f"{len(info)} informational not listed" in text
+    assert f"plus {len(info)} informational not listed" in text

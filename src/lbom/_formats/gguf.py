@@ -342,14 +342,17 @@ def _read_flat_elements(st: _State, frame: _ArrayFrame, key: str, budget: _Budge
 
 _SHORT_RUN = 1024
 """Strings walked per regex match in the fast path."""
+_SMALL_RUN = 32
+"""Strings per match of the second regex, used after a long run failed: it closes in on the long string that
+stopped the run, so the Python loop walks at most this many strings per long one instead of ~500."""
 _REGEX_MAX_LEN = 64
 """Strings the regex matches are shorter than this: 64 alternatives compile in ~3 ms where 128 take ~18 ms (paid
 by every process that reads a token list), and tokens and merges of 64+ bytes are rare."""
 
 
-@functools.lru_cache(maxsize=2)
-def _short_string_run(byte_order: str) -> re.Pattern[bytes]:
-    """A regex matching exactly ``_SHORT_RUN`` consecutive GGUF strings that are each under ``_REGEX_MAX_LEN`` bytes.
+@functools.lru_cache(maxsize=4)
+def _short_string_run(byte_order: str, run: int = _SHORT_RUN) -> re.Pattern[bytes]:
+    """A regex matching exactly ``run`` consecutive GGUF strings that are each under ``_REGEX_MAX_LEN`` bytes.
 
     The language of length-prefixed strings with a bounded length is regular: one alternative per length
     (``<n as uint64><n bytes>``), most common lengths first. ``re`` walks it in C, about 3x faster than a Python
@@ -366,7 +369,7 @@ def _short_string_run(byte_order: str) -> re.Pattern[bytes]:
     # The alternatives exclude each other (each fixes the length byte), so backtracking can never find another
     # match; the atomic group (Python 3.11+) only makes a failed match give up sooner.
     group = rb"(?>(?:%s){%d})" if sys.version_info >= (3, 11) else rb"(?:(?:%s){%d})"
-    return re.compile(rb"(?s)" + group % (body, _SHORT_RUN))
+    return re.compile(rb"(?s)" + group % (body, run))
 
 
 def _read_string_elements(st: _State, frame: _ArrayFrame, key: str, budget: _Budget) -> None:
@@ -383,6 +386,8 @@ def _read_string_elements(st: _State, frame: _ArrayFrame, key: str, budget: _Bud
     start_region = pos
     left = count
     run = _short_string_run(st.e) if count >= _SHORT_RUN else None
+    small = _short_string_run(st.e, _SMALL_RUN) if count >= _SHORT_RUN else None
+    long_runs = True  # off from a failed long run until the Python loop has walked past the long string
     segments: list[list[int]] = []  # [start, end, first index, count, short (1/0)]
 
     def record(seg_start: int, seg_end: int, first: int, n: int, short: int) -> None:
@@ -394,15 +399,26 @@ def _read_string_elements(st: _State, frame: _ArrayFrame, key: str, budget: _Bud
 
     while left:
         index = count - left
-        if run is not None and left >= _SHORT_RUN:
+        if run is not None and long_runs and left >= _SHORT_RUN:
             match = run.match(window.buf, pos)
             if match is not None:
                 record(pos, match.end(), index, _SHORT_RUN, 1)
                 pos = match.end()
                 left -= _SHORT_RUN
                 continue
+            long_runs = False
+        if small is not None and left >= _SMALL_RUN:
+            match = small.match(window.buf, pos)
+            if match is not None:
+                record(pos, match.end(), index, _SMALL_RUN, 1)
+                pos = match.end()
+                left -= _SMALL_RUN
+                continue
         step_start = pos
-        pos, walked, last_length = _walk_strings(st, key, pos, min(left, _SHORT_RUN), index)
+        pos, walked, last_length = _walk_strings(
+            st, key, pos, min(left, _SMALL_RUN if small is not None else _SHORT_RUN), index
+        )
+        long_runs = True
         if last_length >= _REGEX_MAX_LEN:
             # The walk stops right after a long string, so the regex can take over again.
             long_start = pos - 8 - last_length

@@ -100,8 +100,8 @@ def render(result: ScanResult, options: RenderOptions) -> str:
     notable = [f for f in result.all_findings if f.severity >= Severity.LOW]
     informational = len(result.all_findings) - len(notable)
     if notable or informational:
-        hidden = f"; {informational} informational not listed (see --format json)" if informational else ""
-        console.print(f"Findings ({len(notable)}{hidden}):" if notable else f"Findings: none{hidden}.")
+        hidden = f", plus {informational} informational not listed here: see --format json" if informational else ""
+        console.print(f"Findings ({len(notable)}{hidden}):" if notable else f"Findings (none{hidden}).")
         for finding in notable:
             where = f" [{escape_control(finding.location)}]" if finding.location else ""
             console.print(
