@@ -399,21 +399,19 @@ def _read_string_elements(st: _State, frame: _ArrayFrame, key: str, budget: _Bud
 
     while left:
         index = count - left
-        if run is not None and long_runs and left >= _SHORT_RUN:
-            match = run.match(window.buf, pos)
-            if match is not None:
-                record(pos, match.end(), index, _SHORT_RUN, 1)
-                pos = match.end()
-                left -= _SHORT_RUN
+        matched = 0
+        for pattern, size in ((run if long_runs else None, _SHORT_RUN), (small, _SMALL_RUN)):
+            if pattern is None or left < size:
                 continue
-            long_runs = False
-        if small is not None and left >= _SMALL_RUN:
-            match = small.match(window.buf, pos)
+            match = pattern.match(window.buf, pos)
             if match is not None:
-                record(pos, match.end(), index, _SMALL_RUN, 1)
-                pos = match.end()
-                left -= _SMALL_RUN
-                continue
+                record(pos, match.end(), index, size, 1)
+                pos, matched = match.end(), size
+                break
+            long_runs = long_runs and size != _SHORT_RUN
+        if matched:
+            left -= matched
+            continue
         step_start = pos
         pos, walked, last_length = _walk_strings(
             st, key, pos, min(left, _SMALL_RUN if small is not None else _SHORT_RUN), index
