@@ -30,6 +30,35 @@ _HUB_ALIASES: dict[str, str] = {
     "odc-by": "ODC-By-1.0",
 }
 
+# The Hugging Face Hub's license ids (https://huggingface.co/docs/hub/repositories-licenses) that are not SPDX
+# License List ids: model families and license families. Model cards declare them, so policies may name them.
+HUB_LICENSE_IDS = frozenset(
+    {
+        "openrail",
+        "openrail++",
+        "bigscience-openrail-m",
+        "creativeml-openrail-m",
+        "bigscience-bloom-rail-1.0",
+        "bigcode-openrail-m",
+        "bsd",
+        "c-uda",
+        "cc",
+        "gfdl",
+        "gpl",
+        "lgpl",
+        "lgpl-lr",
+        "deepfloyd-if-license",
+        "llama2",
+        "llama3",
+        "llama3.1",
+        "llama3.2",
+        "llama3.3",
+        "llama4",
+        "gemma",
+        "other",
+    }
+)
+
 # Values that declare nothing: the document then says NOASSERTION instead of inventing a license.
 _NO_LICENSE = frozenset({"", "unknown", "noassertion", "none", "null", "n/a", "na", "-"})
 # Values that say "see the license name" (Hub cards: ``license: other`` + ``license_name``).
@@ -120,4 +149,4 @@ def _short_name(text: str) -> str:
     return first_line
 
 
-__all__ = ["LicenseInfo", "license_ref", "model_license", "normalize_license", "spdx_id_for"]
+__all__ = ["HUB_LICENSE_IDS", "LicenseInfo", "license_ref", "model_license", "normalize_license", "spdx_id_for"]

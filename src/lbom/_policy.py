@@ -17,10 +17,13 @@ Tables and keys (all optional, but the file must say something)::
     [require]
     fields = ["sha256", "license"]    # facts every model must have
 
-    [[overrides]]                     # for models whose path matches, these keys replace the ones above
+    [[overrides]]                     # for models whose path matches, these tables replace the ones above
     paths = ["vendor/*"]              # fnmatch patterns; '*' also matches '/'
     formats = { allow = ["gguf", "safetensors", "pickle"] }
     findings = { ignore = [{ rule = "LBOM-LIC-001", reason = "internal models" }] }   # ignores add up
+
+An override's ``formats`` or ``licenses`` table replaces that whole table (its allow *and* deny lists: a list it
+does not set is empty); ``findings.fail_on`` and ``require.fields`` replace the base values; ignores add up.
 
 An unknown table or key, a wrong type, an unknown format, severity, rule id or required field, an ignore
 without a reason and an empty policy are :class:`~lbom.errors.UsageError` (exit 2), each naming the key.
@@ -178,6 +181,10 @@ def _settings(document: Mapping[str, Any], where: str) -> dict[str, Any]:
         _known(table, set(keys), f"{where}: [{table_name}]", "key")
         key = f"{where}: {table_name}"
         if table_name in ("formats", "licenses"):
+            # The table is one rule set: an override that sets it replaces both lists, so a base deny list
+            # cannot outlive an override's allow list (``legacy/*`` allowing "pickle" must pass legacy pickles).
+            settings[f"{table_name}_allow"] = None
+            settings[f"{table_name}_deny"] = ()
             if "allow" in table:
                 allow = _string_list(table["allow"], f"{key}.allow")
                 settings[f"{table_name}_allow"] = _checked_values(table_name, allow, f"{key}.allow")
@@ -235,6 +242,7 @@ def _checked_values(table_name: str, values: tuple[str, ...], where: str) -> tup
             key = license_key(value)
             if key is None:
                 raise UsageError(f"{where}: {value!r} does not name a license")
+            _check_license_id(value, where)
             keys.append(key)
         return tuple(keys)
     formats = known_formats()
@@ -242,6 +250,66 @@ def _checked_values(table_name: str, values: tuple[str, ...], where: str) -> tup
         if value.lower() not in formats:
             raise UsageError(f"{where}: unknown format {value!r}{_hint(value.lower(), formats)}")
     return tuple(value.lower() for value in values)
+
+
+def _check_license_id(value: str, where: str) -> None:
+    """A policy's license must be one l-bom can recognise: an SPDX License List id or expression (any case), a
+    Hugging Face Hub license id, or an explicit ``LicenseRef-...``. Anything else is a typo until proven otherwise
+    (``MIT-license`` would silently become a license no model declares, and the rule would never fire)."""
+    from lbom._licenses import HUB_LICENSE_IDS, spdx_id_for
+
+    def known(word: str) -> bool:
+        return spdx_id_for(word) is not None or word.lower() in HUB_LICENSE_IDS or _is_license_ref(word)
+
+    if known(value):
+        return
+    unknown = [value]
+    if any(char in value for char in " ()+"):  # an SPDX expression: MIT OR Apache-2.0, GPL-2.0+ WITH ...
+        unknown = _unknown_in_expression(value)
+        if not [word for word in unknown if not known(word)]:
+            return
+        unknown = [word for word in unknown if not known(word)] or [value]
+    bad = unknown[0]
+    raise UsageError(
+        f"{where}: unknown license {bad!r}{_license_hint(bad)}; use an SPDX license id or expression, a Hugging "
+        'Face Hub license id, or "LicenseRef-<name>" for any other license'
+    )
+
+
+def _is_license_ref(word: str) -> bool:
+    prefix = "licenseref-"
+    return word.lower().startswith(prefix) and len(word) > len(prefix)
+
+
+def _unknown_in_expression(expression: str) -> list[str]:
+    """The symbols of an SPDX expression that are not SPDX ids; the whole text when it does not parse."""
+    from license_expression import get_spdx_licensing
+
+    try:
+        info = get_spdx_licensing().validate(expression)
+    except Exception:  # the library raises its own errors (and, for some inputs, AttributeError) on bad syntax
+        return [expression]
+    if info.errors and not info.invalid_symbols:
+        return [expression]
+    return [str(symbol) for symbol in info.invalid_symbols]
+
+
+def _license_hint(word: str) -> str:
+    """`` (did you mean 'MIT'?)`` for the closest known license id, or nothing."""
+    import difflib
+    import re
+
+    from lbom._licenses import HUB_LICENSE_IDS, spdx_id_for
+    from lbom._spdx_license_ids import SPDX_LICENSE_IDS
+
+    lowered = word.strip().lower()
+    bare = re.sub(r"[-_ .]*licen[cs]e$", "", lowered)  # "MIT-license", "apache license"
+    exact = spdx_id_for(bare) or (bare if bare in HUB_LICENSE_IDS else None)
+    if exact is not None and bare:
+        return f" (did you mean {exact!r}?)"
+    choices = {spdx_id.lower(): spdx_id for spdx_id in SPDX_LICENSE_IDS} | {hub: hub for hub in HUB_LICENSE_IDS}
+    close = difflib.get_close_matches(bare or lowered, list(choices), n=1, cutoff=0.75)
+    return f" (did you mean {choices[close[0]]!r}?)" if close else ""
 
 
 def _severity(value: Any, where: str) -> Severity:

@@ -172,3 +172,106 @@ def test_load_policy_from_file(tmp_path: Path) -> None:
     with pytest.raises(lbom.Error) as info:
         lbom.load_policy(tmp_path / "missing.toml")
     assert info.value.exit_code == 3
+
+
+# --- the README's own policy example, verbatim -------------------------------------------------------------------
+
+
+def readme_policy() -> str:
+    """The TOML block of README.md's Policies section, exactly as documented."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### Policies") :]
+    start = section.index("```toml\n") + len("```toml\n")
+    return section[start : section.index("```", start)]
+
+
+def write_pickle_model(folder: Path, name: str) -> None:
+    from tests.builders import torch_state_dict_pickle
+
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_bytes(torch_state_dict_pickle([("w", "F32", (2, 2))]))
+    (folder / "README.md").write_text("---\nlicense: mit\n---\n", encoding="utf-8")
+
+
+def test_readme_override_allows_pickle_under_legacy_only(tmp_path: Path) -> None:
+    text = readme_policy()
+    assert 'paths = ["legacy/*"]' in text and 'deny = ["pickle"]' in text
+    root = tmp_path / "models"
+    write_pickle_model(root / "legacy", "ok.pkl")
+    write_pickle_model(root / "current", "new.pkl")
+    result = lbom.check(root, parse_policy(text, "README policy"))
+    assert result.models_checked == 2
+    failing = {(Path(f.file or "").relative_to(root).as_posix(), f.rule_id) for f in result.failures}
+    assert failing == {("current/new.pkl", R_FORMAT)}, result.failures
+
+
+def test_override_table_replaces_both_lists() -> None:
+    policy = parse_policy(
+        '[formats]\ndeny = ["pickle"]\n[licenses]\nallow = ["mit"]\ndeny = ["gpl-3.0"]\n'
+        '[[overrides]]\npaths = ["a/*"]\nformats = { allow = ["pickle"] }\n'
+        '[[overrides]]\npaths = ["b/*"]\nlicenses = { deny = ["agpl-3.0"] }\n'
+    )
+    a = policy.rules_for("a/x.pkl")
+    assert (a.formats_allow, a.formats_deny) == (("pickle",), ())
+    assert (a.licenses_allow, a.licenses_deny) == (("mit",), ("gpl-3.0",))  # untouched table stays
+    b = policy.rules_for("b/x.gguf")
+    assert (b.licenses_allow, b.licenses_deny) == (None, ("agpl-3.0",))
+    assert policy.rules_for("c/x.pkl") == policy.base
+
+
+# --- license ids must be ones l-bom recognises --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        (
+            '["MIT-license", "apache2"]',
+            "policy.toml: licenses.deny: unknown license 'MIT-license' (did you mean 'MIT'?)",
+        ),
+        ('["apache2"]', "policy.toml: licenses.deny: unknown license 'apache2' (did you mean 'Apache-2.0'?)"),
+        ('["MIT OR apache2"]', "unknown license 'apache2' (did you mean 'Apache-2.0'?)"),
+        ('["MIT OR"]', "unknown license 'MIT OR'"),
+        ('["gema"]', "(did you mean 'gemma'?)"),
+        ('["my own terms"]', "unknown license 'my own terms'; use an SPDX"),
+    ],
+)
+def test_unknown_license_ids_fail_loudly(values: str, message: str) -> None:
+    with pytest.raises(UsageError) as info:
+        parse_policy(f"[licenses]\ndeny = {values}\n", "policy.toml")
+    text = info.value.diagnostics()
+    assert message in text
+    assert "\n" not in text
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "mit",
+        "Apache-2.0",
+        "MIT OR Apache-2.0",
+        "GPL-2.0-only WITH Classpath-exception-2.0",
+        "llama3.1",
+        "gemma",
+        "other",
+        "LicenseRef-acme-internal",
+        "Apache-2.0 OR LicenseRef-acme",
+    ],
+)
+def test_known_license_ids_and_explicit_refs_pass(value: str) -> None:
+    assert parse_policy(f'[licenses]\nallow = ["{value}"]\n').base.licenses_allow
+
+
+def test_a_typo_in_a_license_fails_the_cli_with_exit_2(
+    tmp_path: Path, folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from lbom._cli import main
+
+    policy = tmp_path / "policy.toml"
+    policy.write_text('[licenses]\ndeny = ["MIT-license", "apache2"]\n', encoding="utf-8")
+    with pytest.raises(SystemExit) as info:
+        main(["check", str(folder), "--policy", str(policy)])
+    assert info.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert str(policy) in err[0] and "'MIT-license'" in err[0] and "did you mean 'MIT'" in err[0]
