@@ -283,7 +283,7 @@ def _is_license_ref(word: str) -> bool:
 
 def _unknown_in_expression(expression: str) -> list[str]:
     """The symbols of an SPDX expression that are not SPDX ids; the whole text when it does not parse."""
-    from license_expression import get_spdx_licensing
+    from license_expression import get_spdx_licensing  # type: ignore[import-untyped]
 
     try:
         info = get_spdx_licensing().validate(expression)
