@@ -604,6 +604,14 @@ _RULES: tuple[Rule, ...] = (
     ),
     # --- name/content checks --------------------------------------------------------------------------------
     Rule(
+        "LBOM-TEXT-001",
+        "Control characters in an identity fact",
+        _M,
+        "The model's name, architecture, license, quantization or base model contains terminal control or "
+        "bidirectional characters: a value crafted to mislead whoever reads the header raw.",
+        "Check where the file came from; l-bom shows the value escaped.",
+    ),
+    Rule(
         "LBOM-NAME-001",
         "File name claims another quantization",
         _M,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from lbom._checks import chat_template, content_address, external_data, licenses, naming
+from lbom._checks import chat_template, content_address, external_data, licenses, naming, text
 from lbom.model import Finding, ModelArtifact
 
 
@@ -31,6 +31,7 @@ CHECKS: tuple[CheckFunction, ...] = (
     chat_template.check,
     licenses.check,
     content_address.check,
+    text.check,
 )
 
 
