@@ -25,9 +25,11 @@ _RANGE = re.compile(r"^bytes=(\d+)-(\d*)$")
 class ServerState:
     files: dict[str, bytes | Path] = field(default_factory=dict)
     behaviour: str = "range"
-    """range | no-range | lying-range | short-body | size-changes | fail-first | redirect-http | redirect |
-    redirect-cdn (hub: resolve URLs redirect to ``redirect_to``)"""
+    """range | no-range | lying-range | short-body | short-body-once | size-changes | fail-first | redirect-http |
+    redirect | redirect-cdn (hub: resolve URLs redirect to ``redirect_to``)"""
     fail_first: int = 0
+    cut_done: bool = False
+    """short-body-once: whether the one truncated response was sent."""
     bytes_sent: int = 0
     requests: list[tuple[str, str | None, str | None]] = field(default_factory=list)
     """(path, Range header, Authorization header) of every request."""
@@ -148,7 +150,10 @@ class _Handler(BaseHTTPRequestHandler):
         if state.behaviour == "lying-range" and start > 0:
             content_range = f"bytes {start + 7}-{end + 7}/{total}"
         headers = {"Content-Range": content_range, "ETag": '"v1"', "Accept-Ranges": "bytes"}
-        if state.behaviour == "short-body" and start > 0:
+        cut_once = state.behaviour == "short-body-once" and start > 0 and not state.cut_done
+        if cut_once:
+            state.cut_done = True
+        if (state.behaviour == "short-body" and start > 0) or cut_once:
             # Promise the full range, send half of it, then close: a truncated response.
             headers["Content-Length"] = str(len(body))
             self.send_response(206)

@@ -142,6 +142,19 @@ def test_misbehaving_servers_become_findings(large_gguf: Path, behaviour: str, r
         assert "LBOM-GGUF-001" in found and model.vocab_size is None
 
 
+def test_a_body_cut_short_once_is_resumed_not_reported(large_gguf: Path) -> None:
+    """The connection drops in the middle of a range response: the rest is asked for again, and the header is
+    read whole, with every byte that went over the wire counted."""
+    state = ServerState(files={"large.gguf": large_gguf}, behaviour="short-body-once")
+    with serve(state) as base:
+        result = lbom.scan(f"{base}/large.gguf", options=fast())
+    (model,) = result.models
+    assert state.cut_done
+    assert not [f for f in model.findings if f.rule_id in ("LBOM-REMOTE-002", "LBOM-GGUF-001")], model.findings
+    assert model.vocab_size is not None
+    assert model.files[0].bytes_fetched == state.bytes_sent
+
+
 def test_retries_with_exponential_backoff() -> None:
     waits: list[float] = []
     state = ServerState(files={"m.gguf": TINY_GGUF.read_bytes()}, behaviour="fail-first", fail_first=2)

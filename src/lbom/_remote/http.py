@@ -299,7 +299,7 @@ class HttpRangeSource:
                 self._size = total
                 self._break(R_RANGE_MISMATCH, f"asked for bytes 0-{wanted - 1} but the server sent {header[:80]}")
                 return total
-            self._prefix += self._take(response, end - start + 1, f"bytes 0-{wanted - 1}")
+            self._prefix += self._take(response, end - start + 1, f"bytes 0-{wanted - 1}", 0)
             return total
         if response.status == 416:
             response.close()
@@ -352,22 +352,55 @@ class HttpRangeSource:
             "download the file and scan it locally",
         )
 
-    def _take(self, response: Response, length: int, where: str) -> bytes:
-        """Read exactly ``length`` body bytes within the byte cap, or report what went wrong."""
+    def _take(self, response: Response, length: int, where: str, first: int) -> bytes:
+        """Read exactly ``length`` body bytes (the file's bytes from ``first`` on) within the byte cap.
+
+        A body cut short (the connection dropped mid-read) is resumed with a Range request for the rest, with the
+        same retries and backoff as a failed request; what still cannot be read is reported.
+        """
         allowed = max(0, self._max_bytes - self.bytes_fetched)
-        try:
-            data = _read_body(response, min(length, allowed))
-        except _Transient as exc:
-            self._break(R_SHORT_BODY, f"{exc.problem} ({where})")
-            return b""
-        finally:
-            response.close()
-        self.bytes_fetched += len(data)
-        if len(data) < min(length, allowed):
-            self._break(R_SHORT_BODY, f"short body: got {len(data):,} of {length:,} bytes ({where})")
-        elif length > allowed:
+        wanted = min(length, allowed)
+        data = b""
+        attempt = 0
+        while True:
+            problem = None
+            try:
+                chunk = _read_body(response, wanted - len(data))
+            except _Transient as exc:
+                chunk, problem = b"", exc.problem
+            finally:
+                response.close()
+            self.bytes_fetched += len(chunk)
+            data += chunk
+            if len(data) >= wanted:
+                break
+            problem = problem or f"short body: got {len(data):,} of {length:,} bytes"
+            retry = attempt < self._settings.retries
+            resumed = self._resume(first + len(data), first + wanted - 1, attempt) if retry else None
+            if resumed is None:
+                self._break(R_SHORT_BODY, f"{problem} ({where})")
+                return data
+            response, attempt = resumed, attempt + 1
+        if length > allowed:
             self._cap_reached()
         return data
+
+    def _resume(self, first: int, last: int, attempt: int) -> Response | None:
+        """A Range request for the rest of a body cut short, or None when the server will not give exactly it."""
+        self._settings.sleep(self._settings.backoff * (2**attempt))
+        try:
+            response = self._request_range(first, last)
+        except RemoteError:
+            return None
+        match = _CONTENT_RANGE.match(response.headers.get("Content-Range") or "")
+        if response.status != 206 or match is None or int(match.group(1)) != first or int(match.group(2)) > last:
+            response.close()
+            return None
+        etag = response.headers.get("ETag")
+        if self._etag is not None and etag is not None and etag != self._etag:
+            response.close()
+            return None
+        return response
 
     def _cap_reached(self) -> None:
         self._finding(
@@ -424,7 +457,7 @@ class HttpRangeSource:
             response.close()
             self._break(R_RANGE_MISMATCH, f"asked for {where} but the server sent bytes {start}-{end} (Content-Range)")
             return b""
-        return self._take(response, end - start + 1, where)
+        return self._take(response, end - start + 1, where, start)
 
     def _extend_from_stream(self, end: int) -> None:
         assert self._stream is not None
