@@ -7,8 +7,8 @@ or went away. A lock file carries no findings, so comparing a lock with a docume
 
 Paths are keyed relative to what was scanned or locked (a lock's paths already are; a document's come from its
 files' ``relative_path``), so two scans of the same folder reached by different paths, two copies of a folder, or
-a lock and a document compare model by model. Sidecar files (config.json, README.md, ...) are compared only when
-both sides list them with digests: a lock does, a scan document names them without digests.
+a lock and a document compare model by model. Sidecar and tokenizer files (config.json, README.md, tokenizer.json,
+...) are compared only when both sides list them with digests: a lock does, a scan document does not.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from lbom._lock import IDENTITY_FACTS, parse_lock
+from lbom._lock import IDENTITY_FACTS, SIDECAR_ROLES, parse_lock
 from lbom.errors import InputError, UsageError
 from lbom.model import JsonValue
 
@@ -154,7 +154,7 @@ def snapshot_from_text(text: str, source: str) -> dict[str, ModelSnapshot]:
             facts=model.facts(),
             files={f.path: (f.size, f.sha256) for f in model.files},
             findings=None,
-            sidecars=frozenset(f.path for f in model.files if f.role == "sidecar"),
+            sidecars=frozenset(f.path for f in model.files if f.role in SIDECAR_ROLES),
         )
     return snapshot
 
