@@ -281,3 +281,175 @@ def test_lock_verify_and_compare_from_the_page(browser: Any, start_gui: StartGui
     shot(page, "gui-policy.png")
     shot(page, "gui-compare.png")
     assert page.errors == []
+
+
+# --- layout at common laptop sizes, keyboard ---------------------------------------------------------------
+
+LAPTOP_SIZES = [(1280, 800), (1024, 768)]
+
+
+def laptop_page(browser: Any, width: int, height: int, scheme: str) -> Any:
+    page = new_page(browser, scheme)
+    page.set_viewport_size({"width": width, "height": height})
+    return page
+
+
+def layout_root(tmp_path: Path) -> Path:
+    """The examples plus a truncated model with a long name deep in long folder names (so it has findings)."""
+    from tests.builders import write_gguf
+
+    root = tmp_path / "layout"
+    shutil.copytree(EXAMPLES, root / "examples")
+    folder = root / "models-with-long-names" / "sub-folder-two" / "and-three"
+    folder.mkdir(parents=True)
+    model = write_gguf(
+        folder / "truncated-long-name-model.gguf",
+        arch="Qwen2VLForConditionalGeneration",  # as long as the architecture classes of real models
+        extra={"general.name": "Truncated model with a long descriptive name", "general.license": "apache-2.0"},
+    )
+    model.write_bytes(model.read_bytes()[:-64])
+    return root
+
+
+def line_break_characters(page: Any, selector: str) -> list[str]:
+    """The character just before each place where the element's text wraps to a new line."""
+    return list(
+        page.locator(selector).evaluate(
+            """(node) => {
+                const walker = document.createTreeWalker(node, NodeFilter.SHOW_TEXT);
+                const breaks = [];
+                let top = null, previous = null, text;
+                while ((text = walker.nextNode())) {
+                    for (let i = 0; i < text.length; i++) {
+                        const range = document.createRange();
+                        range.setStart(text, i);
+                        range.setEnd(text, i + 1);
+                        const rect = range.getBoundingClientRect();
+                        if (rect.width === 0 && rect.height === 0) continue;
+                        if (top !== null && rect.top > top + 2) breaks.push(previous);
+                        top = rect.top;
+                        previous = text.data[i];
+                    }
+                }
+                return breaks;
+            }"""
+        )
+    )
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize(("width", "height"), LAPTOP_SIZES)
+def test_results_fit_common_laptop_sizes(
+    browser: Any, start_gui: StartGui, tmp_path: Path, width: int, height: int, scheme: str
+) -> None:
+    root = layout_root(tmp_path)
+    gui = start_gui([root])
+    page = laptop_page(browser, width, height, scheme)
+    page.goto(f"{gui.base}/?token={TOKEN}")
+    page.get_by_role("button", name=f"Scan {root}", exact=True).click()
+    page.locator("#cards .card").first.wait_for()
+    assert page.locator("#models-body tr").count() == 3
+    assert "high 1" in page.locator("#models-body").inner_text()
+
+    # Every header cell of the models table lies inside the table's box (nothing cut off or scrolled away).
+    box = page.locator("#models").locator("xpath=..").bounding_box()
+    headers = page.locator("#models-head th")
+    visible = [headers.nth(i) for i in range(headers.count()) if headers.nth(i).is_visible()]
+    assert len(visible) >= 5
+    for header in visible:
+        cell = header.bounding_box()
+        assert cell["x"] >= box["x"] - 0.5, header.inner_text()
+        assert cell["x"] + cell["width"] <= box["x"] + box["width"] + 0.5, (header.inner_text(), cell, box)
+    assert [h.inner_text() for h in visible][:1] == ["Name ▲"] or visible[0].inner_text().startswith("Name")
+    assert "Findings" in visible[-1].inner_text()
+
+    # Findings: "none" and the badges start at the same place in their cells.
+    lefts = {
+        round(c["x"])
+        for c in page.locator("#models-body td:last-child > :first-child").evaluate_all(
+            "(nodes) => nodes.map((n) => { const r = n.getBoundingClientRect(); "
+            "return {x: r.left - n.parentElement.getBoundingClientRect().left}; })"
+        )
+    }
+    assert len(lefts) == 1, lefts
+
+    # The summary cards keep their own height instead of stretching to the tallest (the Findings card).
+    card_heights = [page.locator("#cards .card").nth(i).bounding_box()["height"] for i in range(4)]
+    assert card_heights[0] < card_heights[3] - 10, card_heights
+
+    # The filter's placeholder is not cut off.
+    needed, room = page.locator("#filter").evaluate(
+        """(input) => {
+            const style = getComputedStyle(input);
+            const context = document.createElement("canvas").getContext("2d");
+            context.font = style.font;
+            return [context.measureText(input.placeholder).width,
+                    input.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight)];
+        }"""
+    )
+    assert needed <= room, (needed, room)
+
+    # hf-readme describes one model: for this scan of three it is disabled, and says why.
+    if "hf-readme" in available_formats():
+        assert page.locator("#download-hf-readme").is_disabled()
+        assert page.locator("#copy-hf-readme").is_disabled()
+        assert "one-model" in page.locator("#export-list .export.off").inner_text()
+
+    # Compare / Verify / Check buttons line up.
+    page.locator("#verify-run").wait_for()
+    xs = {round(page.locator(f"#{b}").bounding_box()["x"]) for b in ("diff-file-run", "verify-run", "policy-run")}
+    assert len(xs) == 1, xs
+
+    # The detail: the tensor-type chart scales into its card, no label cut off; the path wraps only after a '/'.
+    page.get_by_role("button", name="TinyLlama Example Q4_K_M").click()
+    page.locator("#detail svg.chart").wait_for()
+    chart = page.locator("#detail svg.chart")
+    card = chart.locator("xpath=..").bounding_box()
+    drawn = chart.bounding_box()
+    assert drawn["x"] >= card["x"] - 0.5 and drawn["x"] + drawn["width"] <= card["x"] + card["width"] + 0.5
+    texts = chart.locator("text")
+    assert texts.count() == 6
+    for i in range(texts.count()):
+        label = texts.nth(i).bounding_box()
+        assert drawn["x"] - 0.5 <= label["x"], texts.nth(i).text_content()
+        assert label["x"] + label["width"] <= drawn["x"] + drawn["width"] + 0.5, texts.nth(i).text_content()
+    assert "8.19K · 91.4% · 2 tensors" in (chart.text_content() or "")
+    assert set(line_break_characters(page, "#detail .kv dd.path >> nth=0")) <= {"/"}
+    shot(page, f"gui-{width}x{height}-{scheme}.png")
+
+    page.get_by_role("button", name="Truncated model with a long descriptive name").click()
+    page.locator("#detail-title").get_by_text("Truncated model").wait_for()
+    breaks = line_break_characters(page, "#detail .kv dd.path >> nth=0")
+    assert breaks and set(breaks) <= {"/"}, breaks  # long enough to wrap, and wraps between folders
+    shot(page, f"gui-{width}x{height}-{scheme}-findings.png")
+    assert page.errors == []
+
+
+def test_folder_browser_keeps_keyboard_focus(browser: Any, start_gui: StartGui) -> None:
+    gui = start_gui([EXAMPLES.parent])
+    page = new_page(browser)
+    page.goto(f"{gui.base}/?token={TOKEN}")
+    from playwright.sync_api import expect
+
+    root_button = page.get_by_role("button", name=str(EXAMPLES.parent), exact=True)
+    root_button.wait_for()
+    for _ in range(10):  # Tab from the top of the page to the served folder
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.dataset.path") == str(EXAMPLES.parent):
+            break
+    else:
+        raise AssertionError("Tab never reached the folder")
+    page.keyboard.press("Enter")
+    expect(page.locator("#where")).to_have_text(str(EXAMPLES.parent))
+    # Focus moved into the new listing (not to <body>), so the keyboard keeps working from here.
+    assert page.evaluate("document.activeElement.closest('#entries') !== null")
+    page.keyboard.press("Enter")  # the first folder is models/ (make_examples.py, a file, comes before it)
+    expect(page.locator("#where")).to_have_text(str(EXAMPLES))
+    page.keyboard.press("Backspace")
+    expect(page.locator("#where")).to_have_text(str(EXAMPLES.parent))
+    # ...and focus is back on the folder we came from.
+    assert page.evaluate("document.activeElement.dataset.path") == str(EXAMPLES)
+    page.keyboard.press("Backspace")
+    expect(page.locator("#where")).to_have_text("Folders you can scan")
+    assert page.evaluate("document.activeElement.dataset.path") == str(EXAMPLES.parent)
+    assert page.errors == []

@@ -119,7 +119,10 @@ function hideBanner() { $("banner").hidden = true; }
 
 // ---------------------------------------------------------------- folder browser
 
-async function browse(path) {
+// focus: false (page start), true (the first folder of the new listing, or the list itself), or the path of the
+// entry to focus (going up focuses the folder we came from). Re-rendering the list removes the focused button, which would drop keyboard focus
+// to <body>, where Backspace ("go up") and the arrow keys no longer reach the folder browser.
+async function browse(path, focus) {
   let data;
   try {
     data = await api("/api/browse" + (path ? "?path=" + encodeURIComponent(path) : ""));
@@ -139,6 +142,15 @@ async function browse(path) {
   const note = $("entries-note");
   note.hidden = !(data.truncated || data.entries.length === 0);
   note.textContent = data.truncated ? "Only the first entries are shown." : "This folder is empty.";
+  if (focus) {
+    const folders = [...list.querySelectorAll("button.name")];
+    const target = folders.find((b) => b.dataset.path === focus) || folders[0] || list;
+    target.focus();
+  }
+}
+
+function browseUp() {
+  browse(state.browseParent, state.browsePath || true);
 }
 
 function baseName(path) {
@@ -151,11 +163,12 @@ function entryRow(entry, isRoot) {
   if (entry.kind === "dir" && isRoot) {
     // A served folder: its own name, with the full path underneath (the start of long paths is elided).
     li.append(el("button", { type: "button", class: "name dir root", title: entry.path, "aria-label": entry.path,
-      onclick: () => browse(entry.path) }, entry.label || baseName(entry.path), el("span", { class: "root-path" }, "\u200e" + entry.path)));
+      "data-path": entry.path, onclick: () => browse(entry.path, true) }, entry.label || baseName(entry.path), el("span", { class: "root-path" }, "\u200e" + entry.path)));
     li.append(el("button", { type: "button", class: "scan", "aria-label": "Scan " + entry.path,
       onclick: () => startScan([entry.path]) }, "Scan"));
   } else if (entry.kind === "dir") {
-    li.append(el("button", { type: "button", class: "name dir", title: entry.path, onclick: () => browse(entry.path) },
+    li.append(el("button", { type: "button", class: "name dir", title: entry.path, "data-path": entry.path,
+      onclick: () => browse(entry.path, true) },
       entry.name));
     li.append(el("button", { type: "button", class: "scan", "aria-label": "Scan " + entry.name,
       onclick: () => startScan([entry.path]) }, "Scan"));
@@ -346,7 +359,7 @@ const COLUMNS = [
   { key: "context", label: "Context", num: true, get: (m) => m.context_length, show: fmtInt },
   { key: "size", label: "Size", num: true, get: (m) => m.file_size_bytes, show: fmtBytes },
   { key: "license", label: "License", get: (m) => m.license || m.license_name },
-  { key: "findings", label: "Findings", num: true, get: (m) => worstRank(m), show: null },
+  { key: "findings", label: "Findings", get: (m) => worstRank(m), show: null },
 ];
 
 function worstRank(model) {
@@ -360,7 +373,7 @@ function renderTable() {
   clear(head);
   for (const col of COLUMNS) {
     const sorted = state.sortKey === col.key;
-    head.append(el("th", { scope: "col", class: col.num ? "num" : null,
+    head.append(el("th", { scope: "col", class: "c-" + col.key + (col.num ? " num" : ""),
       "aria-sort": sorted ? (state.sortDir > 0 ? "ascending" : "descending") : "none" },
       el("button", { type: "button", onclick: () => sortBy(col.key) }, col.label)));
   }
@@ -386,13 +399,19 @@ function renderTable() {
     for (const c of COLUMNS) {
       let cell;
       if (c.key === "name") {
-        cell = el("td", {}, el("button", { type: "button", class: "open", title: m.model_path,
-          onclick: () => showDetail(index, true) }, dash(c.get(m))));
+        // The architecture and license ride under the name; CSS shows that line when their columns are dropped.
+        const merged = [m.architecture, m.license || m.license_name].filter(Boolean).join(" · ");
+        cell = el("td", { class: "c-name" }, el("button", { type: "button", class: "open",
+          title: dash(c.get(m)) + "\n" + m.model_path, onclick: () => showDetail(index, true) }, dash(c.get(m))),
+        merged ? el("span", { class: "merged" }, merged) : null);
       } else if (c.key === "findings") {
-        cell = el("td", { class: "num" }, findingBadges(m.findings));
+        cell = el("td", { class: "c-findings" }, findingBadges(m.findings));
       } else {
         const v = c.get(m);
-        cell = el("td", { class: c.num ? "num" : null }, c.show ? c.show(v) : dash(v));
+        const shown = c.show ? c.show(v) : dash(v);
+        // Long text values (a 30-letter architecture class) are cut with an ellipsis; the title has them whole.
+        cell = el("td", { class: "c-" + c.key + (c.num ? " num" : ""), title: c.num ? null : shown },
+          c.num ? shown : el("span", { class: "clip" }, shown));
       }
       tr.append(cell);
     }
@@ -481,7 +500,7 @@ function showDetail(index, focus) {
   body.append(el("div", { class: "table-wrap" }, el("table", { class: "grid" },
     el("thead", {}, el("tr", {}, ["File", "Role", "Size", "SHA-256"].map((h) => el("th", { scope: "col" }, h)))),
     el("tbody", {}, m.files.map((f) => el("tr", {},
-      el("td", { class: "path" }, f.relative_path), el("td", {}, f.role), el("td", { class: "num" }, fmtBytes(f.size)),
+      el("td", { class: "path" }, pathText(f.relative_path)), el("td", {}, f.role), el("td", { class: "num" }, fmtBytes(f.size)),
       el("td", { class: "path" }, dash(f.sha256))))))));
 
   if (m.chat_templates.length) {
@@ -502,11 +521,18 @@ function showDetail(index, focus) {
   if (focus) { panel.focus(); panel.scrollIntoView({ block: "start" }); }
 }
 
+// A path as one inline block per folder ("name/"), so a long path wraps after a '/' rather than inside a name (at a
+// hyphen, or mid-word); a single name wider than the whole line still wraps inside itself.
+function pathText(path) {
+  return path.split("/").map((part, i, all) => el("span", { class: "seg" }, i < all.length - 1 ? part + "/" : part))
+    .filter((span) => span.textContent !== "");
+}
+
 function kv(pairs) {
   const dl = el("dl", { class: "kv" });
   for (const [key, value, cls] of pairs) {
     if (value === null || value === undefined || value === "") continue;
-    dl.append(el("dt", {}, key), el("dd", { class: cls || null }, String(value)));
+    dl.append(el("dt", {}, key), el("dd", { class: cls || null }, cls === "path" ? pathText(String(value)) : String(value)));
   }
   return dl;
 }
@@ -523,9 +549,12 @@ function tensorChart(types) {
   const rows = [...types].sort((a, b) => b.parameters - a.parameters || a.type.localeCompare(b.type));
   const total = rows.reduce((a, r) => a + r.parameters, 0) || 1;
   const max = Math.max(...rows.map((r) => r.parameters), 1);
-  const rowH = 26, labelW = 70, barW = 220, width = labelW + barW + 170;
-  const svg = svgEl("svg", { class: "chart", role: "img", width, height: rows.length * rowH + 4,
-    viewBox: "0 0 " + width + " " + (rows.length * rowH + 4) });
+  // Drawn in viewBox units and scaled to the card's width by CSS (width: 100%): type names on the left, the numbers
+  // right-aligned against the right edge, the bar in between, so nothing is cut off at any width.
+  const rowH = 26, labelW = 72, statsW = 184, width = 420, barW = width - labelW - statsW - 10;
+  const height = rows.length * rowH + 4;
+  const svg = svgEl("svg", { class: "chart", role: "img", viewBox: "0 0 " + width + " " + height,
+    preserveAspectRatio: "xMinYMin meet" });
   svg.append(svgEl("title", {}, "Parameters per tensor type"));
   rows.forEach((r, i) => {
     const y = i * rowH + 2;
@@ -533,7 +562,7 @@ function tensorChart(types) {
     svg.append(svgEl("rect", { class: "track", x: labelW, y: y + 4, width: barW, height: 16, rx: 3 }));
     svg.append(svgEl("rect", { class: "bar", x: labelW, y: y + 4, width: Math.max(2, (barW * r.parameters) / max), height: 16, rx: 3 }));
     const pct = ((100 * r.parameters) / total).toFixed(1);
-    svg.append(svgEl("text", { class: "muted", x: labelW + barW + 8, y: y + 16 },
+    svg.append(svgEl("text", { class: "muted", x: width - 1, y: y + 16, "text-anchor": "end" },
       fmtCount(r.parameters) + " · " + pct + "% · " + r.tensors + " tensor" + (r.tensors === 1 ? "" : "s")));
   });
   return svg;
@@ -601,7 +630,20 @@ function renderExports() {
       el("button", { type: "button", id: "download-lock", onclick: () => downloadUrl(lockUrl(true), "lock") }, "Download"),
       el("button", { type: "button", id: "copy-lock", onclick: () => copyUrl(lockUrl(false), "lock") }, "Copy")));
   }
+  const oneModel = state.info.one_model_formats || [];
+  const models = state.result.summary.models;
   for (const fmt of state.info.formats) {
+    if (oneModel.includes(fmt) && models !== 1) {
+      // The server refuses these for a scan of several models (or none); say so instead of offering a failing button.
+      const why = fmt + " describes one model; this scan has " + models + ". Scan a single model to export it.";
+      list.append(el("div", { class: "export off", title: why }, el("span", { class: "fmt" }, fmt,
+        el("span", { class: "why muted small", id: "why-" + fmt }, "needs a one-model scan")),
+        el("button", { type: "button", id: "download-" + fmt, disabled: true, "aria-describedby": "why-" + fmt,
+          "aria-label": "Download " + fmt + " (" + why + ")" }, "Download"),
+        el("button", { type: "button", id: "copy-" + fmt, disabled: true, "aria-describedby": "why-" + fmt,
+          "aria-label": "Copy " + fmt + " (" + why + ")" }, "Copy")));
+      continue;
+    }
     list.append(el("div", { class: "export" }, el("span", { class: "fmt" }, fmt),
       el("button", { type: "button", id: "download-" + fmt, onclick: () => downloadUrl(exportUrl(fmt, true), fmt) }, "Download"),
       el("button", { type: "button", id: "copy-" + fmt, onclick: () => copyUrl(exportUrl(fmt, false), fmt) }, "Copy")));
@@ -743,7 +785,7 @@ function showGateOutput(node, data, verdicts) {
 // ---------------------------------------------------------------- start-up and keyboard
 
 function bind() {
-  $("up").addEventListener("click", () => browse(state.browseParent));
+  $("up").addEventListener("click", browseUp);
   $("scan-here").addEventListener("click", () => { if (state.browsePath) startScan([state.browsePath]); });
   $("cancel").addEventListener("click", cancelScan);
   $("filter").addEventListener("input", (e) => { state.filter = e.target.value; renderTable(); });
@@ -762,7 +804,7 @@ function bind() {
     else if (e.key === "/" && !typing && !$("results").hidden) { e.preventDefault(); $("filter").focus(); }
     else if (e.key === "Backspace" && !typing && e.target.closest && e.target.closest("#browser") && !$("up").disabled) {
       e.preventDefault();
-      browse(state.browseParent);
+      browseUp();
     }
   });
 }
