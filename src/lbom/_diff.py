@@ -7,8 +7,10 @@ or went away. A lock file carries no findings, so comparing a lock with a docume
 
 Paths are keyed relative to what was scanned or locked (a lock's paths already are; a document's come from its
 files' ``relative_path``), so two scans of the same folder reached by different paths, two copies of a folder, or
-a lock and a document compare model by model. Sidecar and tokenizer files (config.json, README.md, tokenizer.json,
-...) are compared only when both sides list them with digests: a lock does, a scan document does not.
+a lock and a document compare model by model. A file one side gives no SHA-256 for (a ``scan --no-hash`` document)
+is compared by size only, and the result says so (:attr:`DiffResult.size_only_note`). Sidecar and tokenizer files
+(config.json, README.md, tokenizer.json, ...) are compared only when both sides list them with digests: a lock
+does, a scan document does not.
 """
 
 from __future__ import annotations
@@ -106,10 +108,27 @@ class DiffResult:
     added_models: tuple[str, ...] = ()
     removed_models: tuple[str, ...] = ()
     changed_models: tuple[ModelDiff, ...] = ()
+    size_only: tuple[str, ...] = ()
+    """Files on both sides whose contents were compared by size only, because one side has no SHA-256 for them
+    (a ``scan --no-hash`` document, or an L-BOM 0.2.0 one without digests). Equal sizes say nothing about bytes."""
+    size_only_sides: tuple[str, ...] = ()
+    """Which inputs lack the digests of those files: ``"old"``, ``"new"`` or both."""
 
     @property
     def identical(self) -> bool:
         return not (self.added_models or self.removed_models or self.changed_models)
+
+    @property
+    def size_only_note(self) -> str | None:
+        """One line saying how many files were compared by size only and which side has no SHA-256, or None."""
+        if not self.size_only:
+            return None
+        count = len(self.size_only)
+        names = {"old": f"OLD ({self.old})", "new": f"NEW ({self.new})"}
+        who = " and ".join(names[side] for side in self.size_only_sides)
+        verb = "have" if len(self.size_only_sides) > 1 else "has"
+        files = "1 file" if count == 1 else f"{count} files"
+        return f"{files} compared by size only: {who} {verb} no SHA-256 (scanned with --no-hash)"
 
     def to_json(self) -> dict[str, JsonValue]:
         return {
@@ -119,6 +138,8 @@ class DiffResult:
             "added_models": list(self.added_models),
             "removed_models": list(self.removed_models),
             "changed_models": [m.to_json() for m in self.changed_models],
+            "compared_by_size_only": list(self.size_only),
+            "size_only_note": self.size_only_note,
         }
 
 
@@ -231,17 +252,44 @@ def diff_snapshots(
     old: Mapping[str, ModelSnapshot], new: Mapping[str, ModelSnapshot], old_name: str = "OLD", new_name: str = "NEW"
 ) -> DiffResult:
     changed = []
+    size_only: dict[str, None] = {}
+    sides: set[str] = set()
     for path in sorted(old.keys() & new.keys()):
         model_diff = _model_diff(old[path], new[path])
         if model_diff.changed:
             changed.append(model_diff)
+        for file, old_sha, new_sha in _size_only(old[path], new[path]):
+            size_only[file] = None
+            sides.update(side for side, sha in (("old", old_sha), ("new", new_sha)) if sha is None)
     return DiffResult(
         old=old_name,
         new=new_name,
         added_models=tuple(sorted(new.keys() - old.keys())),
         removed_models=tuple(sorted(old.keys() - new.keys())),
         changed_models=tuple(changed),
+        size_only=tuple(sorted(size_only)),
+        size_only_sides=tuple(side for side in ("old", "new") if side in sides),
     )
+
+
+def _compared_files(a: ModelSnapshot, b: ModelSnapshot) -> list[str]:
+    """The files of a model that are compared: sidecars only when both sides list them with digests."""
+    skipped: frozenset[str] = frozenset()
+    if a.sidecars is None or b.sidecars is None:
+        # One side does not list sidecars with digests: they cannot be compared, and are not "removed".
+        skipped = (a.sidecars or frozenset()) | (b.sidecars or frozenset())
+    return sorted((a.files.keys() | b.files.keys()) - skipped)
+
+
+def _size_only(a: ModelSnapshot, b: ModelSnapshot) -> list[tuple[str, str | None, str | None]]:
+    """(file, old sha256, new sha256) of the files on both sides that one side gives no SHA-256 for."""
+    found = []
+    for path in _compared_files(a, b):
+        if path in a.files and path in b.files:
+            old_sha, new_sha = a.files[path][1], b.files[path][1]
+            if old_sha is None or new_sha is None:
+                found.append((path, old_sha, new_sha))
+    return found
 
 
 def _model_diff(a: ModelSnapshot, b: ModelSnapshot) -> ModelDiff:
@@ -251,11 +299,7 @@ def _model_diff(a: ModelSnapshot, b: ModelSnapshot) -> ModelDiff:
         if a.facts.get(name) != b.facts.get(name)
     )
     files: list[FileDiff] = []
-    skipped: frozenset[str] = frozenset()
-    if a.sidecars is None or b.sidecars is None:
-        # One side does not list sidecars with digests: they cannot be compared, and are not "removed".
-        skipped = (a.sidecars or frozenset()) | (b.sidecars or frozenset())
-    for path in sorted((a.files.keys() | b.files.keys()) - skipped):
+    for path in _compared_files(a, b):
         if path not in b.files:
             size, sha = a.files[path]
             files.append(FileDiff(path, "removed", old_sha256=sha, old_size=size))
@@ -297,8 +341,10 @@ def _show(value: Fact) -> str:
 def _text(result: DiffResult) -> str:
     from lbom._render.terminal import escape_control
 
+    note = [result.size_only_note] if result.size_only_note else []
     if result.identical:
-        return f"no differences between {escape_control(result.old)} and {escape_control(result.new)}\n"
+        lines = [f"no differences between {result.old} and {result.new}", *note]
+        return "\n".join(escape_control(line) for line in lines) + "\n"
     lines = [f"--- {result.old}", f"+++ {result.new}"]
     lines += [f"+ model {path}" for path in result.added_models]
     lines += [f"- model {path}" for path in result.removed_models]
@@ -314,6 +360,7 @@ def _text(result: DiffResult) -> str:
                 lines.append(f"    ~ file {f.path} sha256 {(f.old_sha256 or '-')[:12]} -> {(f.new_sha256 or '-')[:12]}")
         lines += [f"    + finding {x.rule_id} ({x.severity}): {x.message}" for x in model.findings_added]
         lines += [f"    - finding {x.rule_id} ({x.severity}): {x.message}" for x in model.findings_removed]
+    lines += note
     return "\n".join(escape_control(line) for line in lines) + "\n"
 
 
@@ -328,8 +375,9 @@ def _md(text: str) -> str:
 
 
 def _markdown(result: DiffResult) -> str:
+    note = f"\n_Note: {_md(result.size_only_note)}._\n" if result.size_only_note else ""
     if result.identical:
-        return f"**l-bom diff:** no model changes between `{_md(result.old)}` and `{_md(result.new)}`.\n"
+        return f"**l-bom diff:** no model changes between `{_md(result.old)}` and `{_md(result.new)}`.\n{note}"
     summary = (
         f"{len(result.added_models)} added, {len(result.removed_models)} removed, {len(result.changed_models)} changed"
     )
@@ -353,4 +401,4 @@ def _markdown(result: DiffResult) -> str:
             lines.append(f"| new finding | {name} | {x.rule_id} ({x.severity}) | | {_md(x.message)} |")
         for x in model.findings_removed:
             lines.append(f"| finding gone | {name} | {x.rule_id} ({x.severity}) | {_md(x.message)} | |")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n" + note
