@@ -122,3 +122,22 @@ def test_check_takes_the_cache_options(folder: Path, cache: Path, tmp_path: Path
     assert run(*args, "--no-cache", "--no-hash") == 1  # sha256 is required and was not computed
     report = lbom.check(folder, policy, options=ScanOptions(cache_dir=str(cache), hash=False))
     assert not report.passed
+
+
+def test_mcp_verify_model_rehashes(folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from lbom._cache import default_cache_dir
+    from lbom._mcp.tools import call_tool, make_config
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    lock_file = folder / "models.lock"
+    lock_file.write_text(lbom.lock(folder).to_toml(), encoding="utf-8")
+    cache = Path(default_cache_dir())
+    scan(str(folder))
+    poison(cache, folder / GGUF)
+    assert cached_sha(folder, cache) == FAKE
+    config = make_config([str(folder)])
+    by_digest = call_tool(config, "verify_model", {"path": str(folder / GGUF), "sha256": real_sha(folder)})
+    assert by_digest["match"] is True, by_digest
+    poison(cache, folder / GGUF)
+    by_lock = call_tool(config, "verify_model", {"path": str(folder), "lock": str(lock_file)})
+    assert by_lock["match"] is True, by_lock

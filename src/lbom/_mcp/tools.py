@@ -136,7 +136,9 @@ def _plan(config: ServerConfig, paths: Sequence[str], *, hashing: bool, allow_tr
     return _Plan(list(paths), skipped, total, truncated)
 
 
-def _deadline_scan(config: ServerConfig, targets: list[str], hashing: bool) -> ScanResult:
+def _deadline_scan(config: ServerConfig, targets: list[str], hashing: bool, rehash: bool = False) -> ScanResult:
+    """A confined scan that stops at the server's time limit. ``rehash`` for verification: a digest taken from the
+    scan cache says nothing about the bytes now."""
     from lbom.scan import ProgressEvent, ScanOptions, scan
 
     deadline = time.monotonic() + config.timeout
@@ -151,7 +153,9 @@ def _deadline_scan(config: ServerConfig, targets: list[str], hashing: bool) -> S
     def past_deadline() -> bool:
         return time.monotonic() > deadline
 
-    options = ScanOptions(hash=hashing, progress=check_deadline, cancel=past_deadline, confine_to=tuple(config.roots))
+    options = ScanOptions(
+        hash=hashing, progress=check_deadline, cancel=past_deadline, confine_to=tuple(config.roots), rehash=rehash
+    )
     try:
         return scan(targets, options=options)
     except ScanCancelled:
@@ -190,7 +194,7 @@ def verify_model(config: ServerConfig, arguments: dict[str, Any]) -> dict[str, J
         return _verify_lock(config, path, confine(config, arguments["lock"]))
     expected = arguments["sha256"].lower()
     plan = _plan(config, [path], hashing=True, allow_truncate=False)
-    result = _deadline_scan(config, plan.targets, True)
+    result = _deadline_scan(config, plan.targets, True, rehash=True)
     files = [entry for model in result.models for entry in model.files]
     if len(files) != 1 or len(result.models) != 1:
         raise ToolRefused(
@@ -218,7 +222,7 @@ def _verify_lock(config: ServerConfig, path: str, lock_path: str) -> dict[str, J
     except Error as exc:
         raise ToolRefused(exc.diagnostics()) from None
     plan = _plan(config, [path], hashing=True, allow_truncate=False)
-    result = _deadline_scan(config, plan.targets, True)
+    result = _deadline_scan(config, plan.targets, True, rehash=True)
     try:
         outcome = verify_scan(expected, result, path)
     except Error as exc:
