@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from tests.builders import write_gguf, write_sharded_safetensors
 
@@ -30,3 +31,13 @@ def flip_byte(path: Path, offset: int = -1) -> None:
     data = bytearray(path.read_bytes())
     data[offset] ^= 0x01
     path.write_bytes(bytes(data))
+
+
+def run_cli(*args: str) -> int:
+    """Run ``l-bom ARGS`` in this process and return its exit code."""
+    from lbom._cli import main
+
+    with pytest.raises(SystemExit) as info:
+        main(list(args))
+    code = info.value.code
+    return code if isinstance(code, int) else 0

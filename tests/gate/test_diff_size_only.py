@@ -9,18 +9,10 @@ from pathlib import Path
 import pytest
 
 import lbom
-from lbom._cli import main
 from lbom._diff import render_diff
-from tests.gate.fixtures import flip_byte, make_model_folder
+from tests.gate.fixtures import flip_byte, make_model_folder, run_cli
 
 GGUF = "tiny-Q4_K_M.gguf"
-
-
-def run(*args: str) -> int:
-    with pytest.raises(SystemExit) as info:
-        main(list(args))
-    code = info.value.code
-    return code if isinstance(code, int) else 0
 
 
 @pytest.fixture
@@ -31,12 +23,12 @@ def folder(tmp_path: Path) -> Path:
 @pytest.fixture
 def lock_file(folder: Path, tmp_path: Path) -> Path:
     path = tmp_path / "models.lock"
-    assert run("lock", str(folder), "-o", str(path)) == 0
+    assert run_cli("lock", str(folder), "-o", str(path)) == 0
     return path
 
 
 def no_hash_scan(folder: Path, out: Path) -> Path:
-    assert run("scan", str(folder), "--no-hash", "-o", str(out)) == 0
+    assert run_cli("scan", str(folder), "--no-hash", "-o", str(out)) == 0
     return out
 
 
@@ -46,7 +38,7 @@ def test_lock_vs_no_hash_scan_says_size_only(
     flip_byte(folder / GGUF)  # same size, other bytes: invisible without digests
     scan_json = no_hash_scan(folder, tmp_path / "scan.json")
     capsys.readouterr()
-    assert run("diff", str(lock_file), str(scan_json)) == 0
+    assert run_cli("diff", str(lock_file), str(scan_json)) == 0
     captured = capsys.readouterr()
     note = f"5 files compared by size only: NEW ({scan_json}) has no SHA-256 (scanned with --no-hash)"
     assert captured.out.splitlines() == [f"no differences between {lock_file} and {scan_json}", note]
@@ -81,7 +73,7 @@ def test_a_size_change_is_still_a_difference_with_the_note(folder: Path, lock_fi
     with open(folder / GGUF, "ab") as handle:
         handle.write(b"\0")
     scan_json = no_hash_scan(folder, tmp_path / "scan.json")
-    assert run("diff", str(lock_file), str(scan_json)) == 1
+    assert run_cli("diff", str(lock_file), str(scan_json)) == 1
     result = lbom.diff(lock_file, scan_json)
     assert [f.path for m in result.changed_models for f in m.files] == [GGUF]
     assert "compared by size only" in render_diff(result, "table").splitlines()[-1]
@@ -91,9 +83,9 @@ def test_hashed_on_both_sides_has_no_note(
     folder: Path, lock_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     scan_json = tmp_path / "hashed.json"
-    assert run("scan", str(folder), "-o", str(scan_json)) == 0
+    assert run_cli("scan", str(folder), "-o", str(scan_json)) == 0
     capsys.readouterr()
-    assert run("diff", str(lock_file), str(scan_json)) == 0
+    assert run_cli("diff", str(lock_file), str(scan_json)) == 0
     captured = capsys.readouterr()
     assert captured.err == ""
     assert captured.out == f"no differences between {lock_file} and {scan_json}\n"

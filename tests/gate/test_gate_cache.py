@@ -16,19 +16,11 @@ import pytest
 
 import lbom
 from lbom._cache import DB_NAME
-from lbom._cli import main
 from lbom.scan import ScanOptions, scan
-from tests.gate.fixtures import make_model_folder
+from tests.gate.fixtures import make_model_folder, run_cli
 
 FAKE = "0" * 64
 GGUF = "tiny-Q4_K_M.gguf"
-
-
-def run(*args: str) -> int:
-    with pytest.raises(SystemExit) as info:
-        main(list(args))
-    code = info.value.code
-    return code if isinstance(code, int) else 0
 
 
 def poison(cache: Path, file: Path) -> None:
@@ -73,10 +65,10 @@ def real_sha(folder: Path) -> str:
 
 def test_lock_writes_the_real_digest_whatever_the_cache_says(folder: Path, cache: Path, tmp_path: Path) -> None:
     lock_file = tmp_path / "models.lock"
-    assert run("lock", str(folder), "-o", str(lock_file), "--cache-dir", str(cache)) == 0
+    assert run_cli("lock", str(folder), "-o", str(lock_file), "--cache-dir", str(cache)) == 0
     assert lbom.read_lock(lock_file).files()[GGUF].sha256 == real_sha(folder)
     poison(cache, folder / GGUF)
-    assert run("lock", str(folder), "-o", str(lock_file), "--cache-dir", str(cache), "--rehash", "-j", "1") == 0
+    assert run_cli("lock", str(folder), "-o", str(lock_file), "--cache-dir", str(cache), "--rehash", "-j", "1") == 0
     assert lbom.read_lock(lock_file).files()[GGUF].sha256 == real_sha(folder)
     # The library the same way.
     poison(cache, folder / GGUF)
@@ -87,26 +79,32 @@ def test_verify_rehashes_and_records_the_fresh_digest(folder: Path, cache: Path,
     lock_file = tmp_path / "models.lock"
     lock_file.write_text(lbom.lock(folder, options=ScanOptions(cache=False)).to_toml(), encoding="utf-8")
     poison(cache, folder / GGUF)
-    assert run("verify", str(folder), "--lock", str(lock_file), "--cache-dir", str(cache)) == 0
+    assert run_cli("verify", str(folder), "--lock", str(lock_file), "--cache-dir", str(cache)) == 0
     # verify recorded what it computed, as a scan does: the poison is gone.
     assert cached_sha(folder, cache) == real_sha(folder)
     poison(cache, folder / GGUF)
     assert lbom.verify(folder, lock=lock_file, options=ScanOptions(cache_dir=str(cache))).ok
 
 
-def test_verify_with_default_options_ignores_the_default_cache(
-    folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def default_cache(folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The per-user cache (under a private XDG_CACHE_HOME), knowing the folder, with the GGUF's digest poisoned;
+    and models.lock, locked before the poisoning."""
     from lbom._cache import default_cache_dir
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    lock_file = tmp_path / "models.lock"
-    lock_file.write_text(lbom.lock(folder).to_toml(), encoding="utf-8")
+    (tmp_path / "models.lock").write_text(lbom.lock(folder).to_toml(), encoding="utf-8")
     cache = Path(default_cache_dir())
     scan(str(folder))
     poison(cache, folder / GGUF)
     assert cached_sha(folder, cache) == FAKE
-    result = lbom.verify(folder, lock=lock_file)
+    return cache
+
+
+def test_verify_with_default_options_ignores_the_default_cache(
+    folder: Path, default_cache: Path, tmp_path: Path
+) -> None:
+    result = lbom.verify(folder, lock=tmp_path / "models.lock")
     assert result.ok, result.lines()
     assert lbom.lock(folder).files()[GGUF].sha256 == real_sha(folder)
 
@@ -116,28 +114,20 @@ def test_check_takes_the_cache_options(folder: Path, cache: Path, tmp_path: Path
     policy.write_text('[require]\nfields = ["sha256"]\n', encoding="utf-8")
     out = tmp_path / "check.json"
     args = ("check", str(folder), "--policy", str(policy), "-f", "json", "--cache-dir", str(cache), "-o", str(out))
-    assert run(*args) == 0
-    assert run(*args, "--rehash", "-j", "2") == 0
+    assert run_cli(*args) == 0
+    assert run_cli(*args, "--rehash", "-j", "2") == 0
     assert cached_sha(folder, cache) == real_sha(folder)  # --rehash recorded the fresh digest
-    assert run(*args, "--no-cache", "--no-hash") == 1  # sha256 is required and was not computed
+    assert run_cli(*args, "--no-cache", "--no-hash") == 1  # sha256 is required and was not computed
     report = lbom.check(folder, policy, options=ScanOptions(cache_dir=str(cache), hash=False))
     assert not report.passed
 
 
-def test_mcp_verify_model_rehashes(folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from lbom._cache import default_cache_dir
+def test_mcp_verify_model_rehashes(folder: Path, default_cache: Path, tmp_path: Path) -> None:
     from lbom._mcp.tools import call_tool, make_config
 
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    lock_file = folder / "models.lock"
-    lock_file.write_text(lbom.lock(folder).to_toml(), encoding="utf-8")
-    cache = Path(default_cache_dir())
-    scan(str(folder))
-    poison(cache, folder / GGUF)
-    assert cached_sha(folder, cache) == FAKE
-    config = make_config([str(folder)])
+    config = make_config([str(folder), str(tmp_path)])
     by_digest = call_tool(config, "verify_model", {"path": str(folder / GGUF), "sha256": real_sha(folder)})
     assert by_digest["match"] is True, by_digest
-    poison(cache, folder / GGUF)
-    by_lock = call_tool(config, "verify_model", {"path": str(folder), "lock": str(lock_file)})
+    poison(default_cache, folder / GGUF)
+    by_lock = call_tool(config, "verify_model", {"path": str(folder), "lock": str(tmp_path / "models.lock")})
     assert by_lock["match"] is True, by_lock

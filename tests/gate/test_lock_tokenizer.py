@@ -9,16 +9,8 @@ from pathlib import Path
 import pytest
 
 import lbom
-from lbom._cli import main
 from lbom._diff import diff
-from tests.gate.fixtures import make_model_folder
-
-
-def run(*args: str) -> int:
-    with pytest.raises(SystemExit) as info:
-        main(list(args))
-    code = info.value.code
-    return code if isinstance(code, int) else 0
+from tests.gate.fixtures import make_model_folder, run_cli
 
 
 @pytest.fixture
@@ -35,7 +27,7 @@ def folder(tmp_path: Path) -> Path:
 @pytest.fixture
 def lock_file(folder: Path, tmp_path: Path) -> Path:
     path = tmp_path / "models.lock"
-    assert run("lock", str(folder), "-o", str(path)) == 0
+    assert run_cli("lock", str(folder), "-o", str(path)) == 0
     return path
 
 
@@ -48,10 +40,10 @@ def test_tokenizer_files_are_pinned(lock_file: Path) -> None:
 
 
 def test_swapped_tokenizer_fails_verify(folder: Path, lock_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run("verify", str(folder), "--lock", str(lock_file)) == 0
+    assert run_cli("verify", str(folder), "--lock", str(lock_file)) == 0
     capsys.readouterr()
     (folder / "sharded" / "tokenizer.json").write_text(json.dumps({"model": {"type": "BPE", "vocab": {"b": 0}}}))
-    assert run("verify", str(folder), "--lock", str(lock_file)) == 1
+    assert run_cli("verify", str(folder), "--lock", str(lock_file)) == 1
     assert "changed: sharded/tokenizer.json" in capsys.readouterr().out
 
 
@@ -66,7 +58,7 @@ def test_added_and_removed_tokenizer_files_fail_verify(folder: Path, lock_file: 
 def test_two_locks_diff_a_tokenizer_change(folder: Path, lock_file: Path, tmp_path: Path) -> None:
     (folder / "sharded" / "chat_template.jinja").write_text("{{ 'hijacked' }}", "utf-8")
     after = tmp_path / "after.lock"
-    assert run("lock", str(folder), "-o", str(after)) == 0
+    assert run_cli("lock", str(folder), "-o", str(after)) == 0
     result = diff(lock_file, after)
     (model,) = result.changed_models
     assert [(f.path, f.kind) for f in model.files] == [("sharded/chat_template.jinja", "changed")]
@@ -92,7 +84,7 @@ def test_lock_against_a_scan_document_does_not_call_tokenizer_files_removed(
     folder: Path, lock_file: Path, tmp_path: Path
 ) -> None:
     document = tmp_path / "scan.json"
-    assert run("scan", str(folder), "-o", str(document)) == 0
+    assert run_cli("scan", str(folder), "-o", str(document)) == 0
     result = diff(lock_file, document)
     assert result.identical, result.to_json()
 

@@ -14,18 +14,10 @@ import pytest
 
 import lbom
 import lbom._read_pipeline
-from lbom._cli import main
-from tests.gate.fixtures import make_model_folder
+from tests.gate.fixtures import make_model_folder, run_cli
 
 GGUF = "tiny-Q4_K_M.gguf"
 SHARD = "sharded/model-00002-of-00003.safetensors"
-
-
-def run(*args: str) -> int:
-    with pytest.raises(SystemExit) as info:
-        main(list(args))
-    code = info.value.code
-    return code if isinstance(code, int) else 0
 
 
 @pytest.fixture
@@ -50,7 +42,7 @@ def test_lock_refuses_to_leave_out_an_unreadable_file(
     folder: Path, tmp_path: Path, deny_gguf: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     lock_file = tmp_path / "models.lock"
-    assert run("lock", str(folder), "-o", str(lock_file)) == 3
+    assert run_cli("lock", str(folder), "-o", str(lock_file)) == 3
     assert not lock_file.exists()
     err = capsys.readouterr().err
     assert f"l-bom: warning: {folder / GGUF}: cannot read: permission denied\n" in err
@@ -63,19 +55,12 @@ def test_lock_refuses_to_leave_out_an_unreadable_file(
 
 
 def test_verify_says_unreadable_with_the_reason(
-    folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    folder: Path, tmp_path: Path, request: pytest.FixtureRequest, capsys: pytest.CaptureFixture[str]
 ) -> None:
     lock_file = tmp_path / "models.lock"
     lock_file.write_text(lbom.lock(folder).to_toml(), encoding="utf-8")
-    real = lbom._read_pipeline.LocalFileSource
-
-    def source(path: str, *args: Any, **kwargs: Any) -> Any:
-        if os.path.basename(path) == GGUF:
-            raise PermissionError(errno.EACCES, "Permission denied", path)
-        return real(path, *args, **kwargs)
-
-    monkeypatch.setattr(lbom._read_pipeline, "LocalFileSource", source)
-    assert run("verify", str(folder), "--lock", str(lock_file)) == 1
+    request.getfixturevalue("deny_gguf")
+    assert run_cli("verify", str(folder), "--lock", str(lock_file)) == 1
     out = capsys.readouterr().out
     assert f"unreadable: {GGUF} (cannot read: permission denied)" in out
     assert "missing:" not in out
@@ -143,12 +128,12 @@ def test_verify_summary_is_plural_aware(
     folder.mkdir()
     write_gguf(folder / "m.gguf")
     lock_file = tmp_path / "one.lock"
-    assert run("lock", str(folder), "-o", str(lock_file)) == 0
+    assert run_cli("lock", str(folder), "-o", str(lock_file)) == 0
     if damage == "flip":
         data = bytearray((folder / "m.gguf").read_bytes())
         data[-1] ^= 1
         (folder / "m.gguf").write_bytes(bytes(data))
-    run("verify", str(folder), "--lock", str(lock_file))
+    run_cli("verify", str(folder), "--lock", str(lock_file))
     out = capsys.readouterr().out
     assert summary in out
     if damage == "flip":
@@ -160,5 +145,5 @@ def test_verify_summary_counts_several(folder: Path, tmp_path: Path, capsys: pyt
     lock_file.write_text(lbom.lock(folder).to_toml(), encoding="utf-8")
     (folder / SHARD).unlink()
     (folder / "sharded" / "model-00003-of-00003.safetensors").unlink()
-    assert run("verify", str(folder), "--lock", str(lock_file)) == 1
+    assert run_cli("verify", str(folder), "--lock", str(lock_file)) == 1
     assert "FAILED: 2 file differences and 1 fact difference from" in capsys.readouterr().out
