@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from lbom._cli.progress import ProgressDisplay
 from lbom.scan import ProgressEvent
 from tests.builders import write_gguf
@@ -62,3 +64,41 @@ def test_scan_does_not_import_rich_without_a_terminal(tmp_path: Path) -> None:
         "assert not any(m.startswith('rich') for m in sys.modules), sorted(m for m in sys.modules if 'rich' in m)\n"
     )
     subprocess.run([sys.executable, "-c", code, str(tmp_path), str(tmp_path.parent / "out.json")], check=True)
+
+
+def test_lock_verify_and_check_show_progress_on_a_terminal_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """They hash whole model folders (minutes for big models): the same bar as scan, not silence."""
+    import lbom._cli.progress
+    from lbom._cli import main
+
+    events: dict[str, list[ProgressEvent]] = {}
+    current = [""]
+
+    class Recording:
+        def __init__(self, forced: bool = False) -> None:
+            self.events = events.setdefault(current[0], [])
+
+        def __call__(self, event: ProgressEvent) -> None:
+            self.events.append(event)
+
+        def close(self) -> None:
+            pass
+
+    monkeypatch.setattr(lbom._cli.progress, "ProgressDisplay", Recording)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    folder = tmp_path / "models"
+    folder.mkdir()
+    write_gguf(folder / "m.gguf")
+    lock_file = tmp_path / "models.lock"
+    policy = tmp_path / "policy.toml"
+    policy.write_text('[formats]\nallow = ["gguf"]\n')
+    for name, argv in (
+        ("lock", ["lock", str(folder), "-o", str(lock_file)]),
+        ("verify", ["verify", str(folder), "--lock", str(lock_file)]),
+        ("check", ["check", str(folder), "--policy", str(policy)]),
+    ):
+        current[0] = name
+        with pytest.raises(SystemExit) as exit_:
+            main(argv)
+        assert exit_.value.code in (0, None), (name, exit_.value.code)
+    assert {name: bool(found) for name, found in events.items()} == {"lock": True, "verify": True, "check": True}

@@ -8,14 +8,16 @@ library's :class:`~lbom.scan.ScanOptions`.
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import click
 
 if TYPE_CHECKING:
+    from lbom._cli.progress import ProgressDisplay
     from lbom.scan import ScanOptions
 
 
@@ -73,3 +75,21 @@ def cache_options(command: Callable[..., Any]) -> Callable[..., Any]:
     for option in reversed(_OPTIONS):
         decorated = option(decorated)
     return decorated
+
+
+@contextlib.contextmanager
+def terminal_progress(forced: bool | None = None) -> Iterator[ProgressDisplay | None]:
+    """The progress bar for a scanning command: on when stderr is a terminal (or ``forced``), closed at the end.
+    Pass what it yields as ``ScanOptions.progress``."""
+    import sys
+
+    if forced is False or (forced is None and not sys.stderr.isatty()):
+        yield None
+        return
+    from lbom._cli.progress import ProgressDisplay
+
+    display = ProgressDisplay(forced=bool(forced))
+    try:
+        yield display
+    finally:
+        display.close()

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from lbom._cli.cache_options import CacheFlags, cache_options
+from lbom._cli.cache_options import CacheFlags, cache_options, terminal_progress
 from lbom._cli.output import output_option
 
 if TYPE_CHECKING:
@@ -45,7 +45,8 @@ def check_command(
     if not paths:
         raise UsageError("check needs a PATH (a model file or a folder)")
     policy = load_policy(policy_file)
-    result = check(list(paths), policy, options=cache_flags.scan_options(paths, hash=not no_hash))
+    with terminal_progress() as display:
+        result = check(list(paths), policy, options=cache_flags.scan_options(paths, hash=not no_hash, progress=display))
     if fmt == "sarif":
         from lbom._render.sarif import sarif_text
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from lbom._cli.cache_options import CacheFlags, cache_options
+from lbom._cli.cache_options import CacheFlags, cache_options, terminal_progress
 from lbom._cli.output import output_option
 
 
@@ -25,7 +25,8 @@ def lock_command(path: str, output: str | None, cache_flags: CacheFlags) -> None
     from lbom.errors import UsageError
 
     try:
-        pinned = lock(path, options=cache_flags.scan_options([path]))
+        with terminal_progress() as display:
+            pinned = lock(path, options=cache_flags.scan_options([path], progress=display))
     except UnreadableFiles as exc:
         for finding in exc.findings:
             warn(f"warning: {finding.file}: {finding.message}")

@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING
 
 import click
 
-from lbom._cli.cache_options import CacheFlags, cache_options
+from lbom._cli.cache_options import CacheFlags, cache_options, terminal_progress
 from lbom._render.interface import OutputFormat
 
 if TYPE_CHECKING:
-    from lbom._cli.progress import ProgressDisplay
+    pass
 
 _SEVERITIES = ("info", "low", "medium", "high", "critical")
 
@@ -133,21 +133,17 @@ def scan_command(
     digests = normalise_algorithms(digest_names.split(","))
     if no_hash and digests != ("sha256",):
         raise UsageError("--digest needs hashing: drop --no-hash")
-    display = _progress_display(progress)
-    options = cache_flags.scan_options(
-        paths,
-        hash=not no_hash,
-        digests=digests,
-        list_unknown=list_all,
-        progress=display,
-        remote_hash=full_hash,
-        allow_full_download=allow_full_download,
-    )
-    try:
+    with terminal_progress(progress) as display:
+        options = cache_flags.scan_options(
+            paths,
+            hash=not no_hash,
+            digests=digests,
+            list_unknown=list_all,
+            progress=display,
+            remote_hash=full_hash,
+            allow_full_download=allow_full_download,
+        )
         result = scan(list(paths), options=options)
-    finally:
-        if display is not None:
-            display.close()
     # A single file that cannot be read is the whole outcome (exit 3), so say "error", not "warning".
     level = "error" if result.single_file and not result.models else "warning"
     for finding in result.findings:
@@ -193,12 +189,3 @@ def _table_width(output: str | None) -> int | None:
     return None
 
 
-def _progress_display(progress: bool | None) -> ProgressDisplay | None:
-    """The progress callback: forced on/off by the flag, else only when stderr is a terminal."""
-    import sys
-
-    if progress is False or (progress is None and not sys.stderr.isatty()):
-        return None
-    from lbom._cli.progress import ProgressDisplay
-
-    return ProgressDisplay(forced=bool(progress))

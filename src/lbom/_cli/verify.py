@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import click
 
-from lbom._cli.cache_options import CacheFlags, cache_options
+from lbom._cli.cache_options import CacheFlags, cache_options, terminal_progress
 
 _FORMATS = ("text", "json")
 
@@ -72,7 +72,9 @@ def verify_lock_mode(
 
     if len(paths) != 1:
         raise UsageError("--lock and --sha256sums verify exactly one PATH (the folder or file that was locked)")
-    result = verify(paths[0], lock=lock_file, sha256sums=sums_file, options=cache_flags.scan_options(paths))
+    with terminal_progress() as display:
+        options = cache_flags.scan_options(paths, progress=display)
+        result = verify(paths[0], lock=lock_file, sha256sums=sums_file, options=options)
     if fmt == "json":
         click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
         return result.ok
