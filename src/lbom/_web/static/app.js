@@ -301,7 +301,7 @@ async function refreshScans() {
     const label = job.state === "done" ? job.models + " model" + (job.models === 1 ? "" : "s") : job.state;
     list.append(el("li", {}, el("button", { type: "button", "data-id": job.id, onclick: () => openJob(job.id) },
       el("span", {}, when), el("span", { class: "state" }, label),
-      el("span", { class: "path" }, job.paths.join(", ")))));
+      el("span", { class: "path" }, job.paths.flatMap((p, i) => [i ? ", " : "", ...pathText(p)])))));
   }
   markCurrentScan();
   renderGate();
