@@ -187,5 +187,3 @@ def _table_width(output: str | None) -> int | None:
     if output in (None, "-") and sys.stdout.isatty():
         return max(40, shutil.get_terminal_size((160, 24)).columns)
     return None
-
-
