@@ -40,6 +40,7 @@ NOT_ON_A_REPEATED_SCAN = {
     # hash), the atomic-write machinery (stdout), and jinja2 (the template analysis is remembered in the cache).
     "concurrent.futures",
     "tempfile",
+    "shutil",
     "pathlib",
     "urllib.parse",
     "jinja2",

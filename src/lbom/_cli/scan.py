@@ -167,7 +167,7 @@ def scan_command(
             hf_sdk=hf_sdk,
             hf_app_file=hf_app_file,
             hf_app_port=hf_app_port,
-            width=_table_width(output),
+            width=_table_width(output) if fmt_enum is OutputFormat.TABLE else None,
         ),
     )
     write_output(text, output)
@@ -180,10 +180,11 @@ def scan_command(
 def _table_width(output: str | None) -> int | None:
     """The table's width: $COLUMNS when set, else the terminal's when printing to one, else the renderer's 160."""
     import os
-    import shutil
 
     if os.environ.get("COLUMNS", "").strip().isdigit():
         return max(40, int(os.environ["COLUMNS"]))
     if output in (None, "-") and sys.stdout.isatty():
+        import shutil
+
         return max(40, shutil.get_terminal_size((160, 24)).columns)
     return None
