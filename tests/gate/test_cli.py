@@ -10,7 +10,7 @@ import pytest
 
 from lbom._cli import main
 from tests.builders import write_gguf
-from tests.gate.fixtures import flip_byte, make_model_folder
+from tests.gate.fixtures import flip_byte
 
 
 def run(*args: str) -> int:
@@ -18,11 +18,6 @@ def run(*args: str) -> int:
         main(list(args))
     code = info.value.code
     return code if isinstance(code, int) else 0
-
-
-@pytest.fixture
-def folder(tmp_path: Path) -> Path:
-    return make_model_folder(tmp_path / "models")
 
 
 def test_lock_then_verify(folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

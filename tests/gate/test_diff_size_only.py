@@ -10,21 +10,9 @@ import pytest
 
 import lbom
 from lbom._diff import render_diff
-from tests.gate.fixtures import flip_byte, make_model_folder, run_cli
+from tests.gate.fixtures import flip_byte, run_cli
 
 GGUF = "tiny-Q4_K_M.gguf"
-
-
-@pytest.fixture
-def folder(tmp_path: Path) -> Path:
-    return make_model_folder(tmp_path / "models")
-
-
-@pytest.fixture
-def lock_file(folder: Path, tmp_path: Path) -> Path:
-    path = tmp_path / "models.lock"
-    assert run_cli("lock", str(folder), "-o", str(path)) == 0
-    return path
 
 
 def no_hash_scan(folder: Path, out: Path) -> Path:

@@ -17,7 +17,7 @@ import pytest
 import lbom
 from lbom._cache import DB_NAME
 from lbom.scan import ScanOptions, scan
-from tests.gate.fixtures import make_model_folder, run_cli
+from tests.gate.fixtures import run_cli
 
 FAKE = "0" * 64
 GGUF = "tiny-Q4_K_M.gguf"
@@ -42,11 +42,6 @@ def cached_sha(folder: Path, cache: Path) -> str | None:
     """What a plain (cache-using) scan says the GGUF's SHA-256 is."""
     result = scan(str(folder), options=ScanOptions(cache_dir=str(cache)))
     return next(f.sha256 for m in result.models for f in m.files if f.path.endswith(GGUF))
-
-
-@pytest.fixture
-def folder(tmp_path: Path) -> Path:
-    return make_model_folder(tmp_path / "models")
 
 
 @pytest.fixture

@@ -24,13 +24,6 @@ def folder(tmp_path: Path) -> Path:
     return root
 
 
-@pytest.fixture
-def lock_file(folder: Path, tmp_path: Path) -> Path:
-    path = tmp_path / "models.lock"
-    assert run_cli("lock", str(folder), "-o", str(path)) == 0
-    return path
-
-
 def test_tokenizer_files_are_pinned(lock_file: Path) -> None:
     files = lbom.read_lock(lock_file).files()
     for name in ("sharded/tokenizer.json", "sharded/merges.txt", "sharded/chat_template.jinja", "tokenizer.model"):

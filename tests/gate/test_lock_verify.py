@@ -13,24 +13,12 @@ import lbom
 from lbom._lock import parse_lock
 from lbom.errors import InputError, UsageError
 from tests.builders import write_gguf
-from tests.gate.fixtures import flip_byte, make_model_folder
+from tests.gate.fixtures import flip_byte
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
-
-
-@pytest.fixture
-def folder(tmp_path: Path) -> Path:
-    return make_model_folder(tmp_path / "models")
-
-
-@pytest.fixture
-def lock_file(folder: Path, tmp_path: Path) -> Path:
-    path = tmp_path / "models.lock"
-    path.write_text(lbom.lock(folder).to_toml(), encoding="utf-8")
-    return path
 
 
 def test_lock_pins_files_and_facts(folder: Path) -> None:

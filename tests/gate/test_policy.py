@@ -10,7 +10,6 @@ import lbom
 from lbom._policy import R_FORMAT, R_LICENSE, R_REQUIRED, parse_policy
 from lbom.errors import UsageError
 from tests.builders import write_gguf
-from tests.gate.fixtures import make_model_folder
 
 ISSUE_EXAMPLE = """
 [formats]
@@ -62,11 +61,6 @@ def test_the_documented_example_parses() -> None:
 def test_typos_and_empty_policies_fail_loudly(text: str, needle: str) -> None:
     with pytest.raises(UsageError, match=needle):
         parse_policy(text, "policy.toml")
-
-
-@pytest.fixture
-def folder(tmp_path: Path) -> Path:
-    return make_model_folder(tmp_path / "models")
 
 
 def check(folder: Path, text: str) -> lbom.CheckResult:

@@ -14,15 +14,10 @@ import pytest
 
 import lbom
 import lbom._read_pipeline
-from tests.gate.fixtures import make_model_folder, run_cli
+from tests.gate.fixtures import run_cli
 
 GGUF = "tiny-Q4_K_M.gguf"
 SHARD = "sharded/model-00002-of-00003.safetensors"
-
-
-@pytest.fixture
-def folder(tmp_path: Path) -> Path:
-    return make_model_folder(tmp_path / "models")
 
 
 @pytest.fixture

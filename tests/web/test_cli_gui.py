@@ -2,17 +2,35 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import subprocess
 import sys
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
 from lbom._cli import EXIT_USAGE, cli, main
+
+
+@contextlib.contextmanager
+def gui_process(args: list[str], lines: int, **popen: Any) -> Iterator[list[str]]:
+    """``l-bom gui ARGS --port 0 --no-open-browser`` in a subprocess; yields its first ``lines`` lines of stdout
+    and stops it afterwards."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", **popen.pop("env", {})}
+    command = [sys.executable, "-m", "lbom", "gui", *args, "--port", "0", "--no-open-browser"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, **popen)
+    try:
+        assert process.stdout is not None
+        yield [process.stdout.readline() for _ in range(lines)]
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
 
 
 def test_non_loopback_bind_without_token_is_refused(tmp_path: Path) -> None:
@@ -33,17 +51,7 @@ def test_short_explicit_token_is_refused(tmp_path: Path) -> None:
 
 
 def test_gui_prints_a_tokenised_url_and_serves_only_with_it(tmp_path: Path) -> None:
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "lbom", "gui", str(tmp_path), "--port", "0", "--no-open-browser"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-    try:
-        assert process.stdout is not None
-        lines = [process.stdout.readline() for _ in range(3)]
+    with gui_process([str(tmp_path)], 3) as lines:
         url_line = next(line for line in lines if line.startswith("Open: "))
         match = re.fullmatch(r"Open: (http://127\.0\.0\.1:(\d+))/\?token=([A-Za-z0-9_-]{32})\n", url_line)
         assert match, url_line
@@ -55,49 +63,22 @@ def test_gui_prints_a_tokenised_url_and_serves_only_with_it(tmp_path: Path) -> N
         request = urllib.request.Request(base + "/api/info", headers={"X-LBOM-Token": token})
         with urllib.request.urlopen(request, timeout=10) as response:
             assert str(tmp_path) in response.read().decode()
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def test_gui_without_paths_serves_the_stores_and_the_cwd(tmp_path: Path) -> None:
     hub = tmp_path / "hub"
     hub.mkdir()
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "HOME": str(tmp_path / "home"), "HF_HUB_CACHE": str(hub)}
+    env = {**os.environ, "HOME": str(tmp_path / "home"), "HF_HUB_CACHE": str(hub)}
     for name in ("HF_HOME", "OLLAMA_MODELS", "LLAMA_CACHE"):
         env.pop(name, None)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "lbom", "gui", "--port", "0", "--no-open-browser"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-    )
-    try:
-        assert process.stdout is not None
-        lines = [process.stdout.readline() for _ in range(4)]
+    with gui_process([], 4, env=env, cwd=tmp_path) as lines:
         assert lines[:3] == ["l-bom GUI serving:\n", f"  {hub}  (Hugging Face hub cache)\n", f"  {tmp_path}\n"]
         assert lines[3].startswith("Open: http://127.0.0.1:")
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def test_gui_on_all_interfaces_prints_a_usable_address(tmp_path: Path) -> None:
     token = "all-interfaces-token-0123456789"
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    command = [sys.executable, "-m", "lbom", "gui", str(tmp_path), "--host", "0.0.0.0", "--port", "0"]
-    process = subprocess.Popen(
-        [*command, "--token", token, "--no-open-browser"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-    try:
-        assert process.stdout is not None
-        lines = [process.stdout.readline() for _ in range(4)]
+    with gui_process([str(tmp_path), "--host", "0.0.0.0", "--token", token], 4) as lines:
         assert not any("0.0.0.0:" in line for line in lines), lines
         url_line = next(line for line in lines if line.startswith("Open: "))
         match = re.fullmatch(rf"Open: (http://127\.0\.0\.1:(\d+))/\?token={token}\n", url_line)
@@ -106,6 +87,3 @@ def test_gui_on_all_interfaces_prints_a_usable_address(tmp_path: Path) -> None:
         request = urllib.request.Request(match.group(1) + "/api/info", headers={"X-LBOM-Token": token})
         with urllib.request.urlopen(request, timeout=10) as response:  # the printed address works
             assert str(tmp_path) in response.read().decode()
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
