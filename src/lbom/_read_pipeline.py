@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from lbom._cache import CachedRead, FileKey, ScanCache, open_cache
-from lbom._formats import READERS, SNIFF_BYTES, ReaderEntry, pick_reader
+from lbom._formats import READERS, SNIFF_BYTES, ReaderEntry, pick_reader_for
 from lbom._formats.interface import LocalFileSource
 from lbom.errors import ScanCancelled
 from lbom.model import FileDigest, Finding, ModelHeader, Severity
@@ -262,7 +262,7 @@ def _read_header(
     else:
         try:
             with LocalFileSource(candidate.real_path, display_name=path) as source:
-                pending.reader = pick_reader(source.read_at(0, SNIFF_BYTES), path)
+                pending.reader = pick_reader_for(source, source.read_at(0, SNIFF_BYTES), path, options.limits)
                 if pending.reader is not None:
                     pending.header = pending.reader.read(source, options.limits)
         except OSError as exc:

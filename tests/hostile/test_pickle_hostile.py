@@ -301,3 +301,20 @@ def test_a_word_list_that_opens_like_a_global_is_not_taken_for_a_pickle(tmp_path
     (tmp_path / "words.dat").write_text("cat\ndog\nfish\n")
     result = lbom.scan(str(tmp_path), hash=False)
     assert result.models == ()
+
+
+def test_a_torch_zip_under_a_name_that_says_nothing_is_found_by_its_central_directory(tmp_path: Path) -> None:
+    marker, cmd = marker_command(tmp_path)
+    path = tmp_path / "weights.dat"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("archive/version", "3\n")
+        zf.writestr("archive/data.pkl", global_reduce(cmd))
+    (model,) = lbom.scan(str(tmp_path), hash=False).models
+    assert model.format == "pytorch"
+    assert any(f.severity is Severity.CRITICAL for f in model.findings)
+    assert not marker.exists()
+    other = tmp_path / "other"
+    other.mkdir()
+    with zipfile.ZipFile(other / "docs.zip", "w") as zf:
+        zf.writestr("readme.txt", "just text")
+    assert lbom.scan(str(other), hash=False).models == ()

@@ -53,4 +53,20 @@ def pick_reader(head: bytes, filename: str) -> ReaderEntry | None:
     return None
 
 
-__all__ = ["READERS", "SNIFF_BYTES", "ReaderEntry", "pick_reader"]
+def pick_reader_for(source: ByteSource, head: bytes, filename: str, limits: Limits) -> ReaderEntry | None:
+    """:func:`pick_reader`, then one look deeper for zip archives no sniff claimed.
+
+    ``torch.load`` finds ``data.pkl`` by name wherever it sits, under any file name: a zip that opens with another
+    member and is named ``weights.dat`` is still a checkpoint that runs its pickle when loaded. Its central
+    directory (bounded like every zip read) says so.
+    """
+    entry = pick_reader(head, filename)
+    if entry is None and head[:4] == b"PK\x03\x04":
+        from lbom._formats.pickle import zip_lists_pickle
+
+        if zip_lists_pickle(source, limits):
+            entry = next(e for e in READERS if e.module_name == "pickle")
+    return entry
+
+
+__all__ = ["READERS", "SNIFF_BYTES", "ReaderEntry", "pick_reader", "pick_reader_for"]

@@ -726,6 +726,12 @@ def read(source: ByteSource, limits: Limits) -> ModelHeader:
     return _header(collected, metadata, is_torch, storages_ok)
 
 
+def zip_lists_pickle(source: ByteSource, limits: Limits) -> bool:
+    """Whether ``source`` is a zip archive whose central directory lists a pickle (``*.pkl``)."""
+    archive = open_zip(source, limits, FindingSink(source.name))
+    return archive is not None and any(name.endswith(".pkl") for name in archive.names)
+
+
 def _read_torch_zip(
     archive: BoundedZip, collected: _Collected, metadata: dict[str, JsonValue]
 ) -> tuple[bool, dict[str, int]]:

@@ -16,7 +16,7 @@ import urllib.parse
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from lbom._formats import SNIFF_BYTES, pick_reader
+from lbom._formats import SNIFF_BYTES, pick_reader_for
 from lbom._formats.hf_sidecar import R_SIDECAR, SIDECAR_NAMES, sidecar_facts
 from lbom._formats.interface import FindingSink, Limits
 from lbom._remote.http import (
@@ -107,7 +107,7 @@ def _read_one(
     source = HttpRangeSource(url, settings, options.limits.max_remote_bytes, display, expected_size)
     try:
         head = source.read_at(0, SNIFF_BYTES)
-        reader = pick_reader(head, relative)
+        reader = pick_reader_for(source, head, relative, options.limits)
         candidate = Candidate(display, url, relative, directory, source.size, identity)
         if reader is None:
             return ReadFile(candidate, None, None, (), tuple(source.findings), source.bytes_fetched)
