@@ -32,7 +32,7 @@ class Counts:
 def counts(monkeypatch: pytest.MonkeyPatch) -> Counts:
     """How many header reads (sniffs) and digest passes the scans below perform."""
     seen = Counts()
-    real_pick, real_digest = lbom._read_pipeline.pick_reader, lbom._hashing.digest_file
+    real_pick, real_digest = lbom._read_pipeline.pick_reader_for, lbom._hashing.digest_file
 
     def pick(*args, **kwargs):  # type: ignore[no-untyped-def]
         seen.headers += 1
@@ -42,7 +42,7 @@ def counts(monkeypatch: pytest.MonkeyPatch) -> Counts:
         seen.hashes += 1
         return real_digest(*args, **kwargs)
 
-    monkeypatch.setattr(lbom._read_pipeline, "pick_reader", pick)
+    monkeypatch.setattr(lbom._read_pipeline, "pick_reader_for", pick)
     monkeypatch.setattr(lbom._hashing, "digest_file", digest)
     return seen
 
