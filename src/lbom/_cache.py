@@ -151,12 +151,13 @@ _FINGERPRINTED = frozenset({"model.py", "scan.py", "_header_json.py", "_cache.py
 
 def is_inside(directory: str, roots: Sequence[str]) -> bool:
     """True when ``directory`` is one of the scanned folders or lies inside one (the cache must not be there)."""
+    from lbom.scan import within
+
     target = os.path.realpath(directory)
     for root in roots:
         if not os.path.isdir(root):
             continue
-        real_root = os.path.realpath(root)
-        if target == real_root or target.startswith(real_root.rstrip(os.sep) + os.sep):
+        if within(target, os.path.realpath(root)):
             return True
     return False
 

@@ -74,10 +74,10 @@ def read_all(candidates: list[Candidate], options: ScanOptions, roots: Sequence[
     tracker = _Tracker(options.progress, candidates)
     jobs = max(1, options.jobs if options.jobs is not None else (os.cpu_count() or 1))
     pool: ThreadPoolExecutor | None = None
+    """Started when the first file big enough to hash on a worker comes (never for ``--no-hash`` scans)."""
     stop = threading.Event()
     """Set when the scan ends early (Ctrl-C, an error, the caller closing this generator): workers then stop
     within one chunk instead of hashing the rest of a 50 GiB file before the scan can exit."""
-    """Started when the first file big enough to hash on a worker comes (never for ``--no-hash`` scans)."""
     window: deque[_Pending] = deque()
     in_flight = 0
     try:

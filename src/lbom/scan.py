@@ -375,6 +375,13 @@ def _without_listed_model_files(findings: list[Finding], models: Sequence[ModelA
     return [f for f in findings if not (f.rule_id == R_NOT_MODEL and f.file in used)]
 
 
+def within(real: str, real_root: str) -> bool:
+    """Whether the real path ``real`` is ``real_root`` or lies below it (both already resolved with realpath).
+    The one containment test behind the GUI's and the MCP server's roots, confined scans and the cache's refusal
+    to live in a scanned folder."""
+    return real == real_root or real.startswith(real_root.rstrip(os.sep) + os.sep)
+
+
 def _confinement(roots: Sequence[str]) -> Callable[[str], bool] | None:
     """Whether a path's real location lies in one of ``roots`` (None: no confinement)."""
     if not roots:
@@ -383,7 +390,7 @@ def _confinement(roots: Sequence[str]) -> Callable[[str], bool] | None:
 
     def allowed(path: str) -> bool:
         real = os.path.realpath(path)
-        return any(real == root or real.startswith(root.rstrip(os.sep) + os.sep) for root in real_roots)
+        return any(within(real, root) for root in real_roots)
 
     return allowed
 

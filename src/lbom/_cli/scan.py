@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING
 
 import click
 
 from lbom._cli.cache_options import CacheFlags, cache_options, terminal_progress
 from lbom._render.interface import OutputFormat
-
-if TYPE_CHECKING:
-    pass
 
 _SEVERITIES = ("info", "low", "medium", "high", "critical")
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from lbom.errors import Error, ScanCancelled
 from lbom.model import JsonValue, ScanResult
+from lbom.scan import within
 
 DEFAULT_MAX_FILES = 1000
 DEFAULT_MAX_HASH_BYTES = 64 * 1024**3
@@ -75,10 +76,6 @@ def _existing_store_paths() -> list[str]:
     return [location.path for location in existing_stores()]
 
 
-def _within(path: str, root: str) -> bool:
-    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
-
-
 def confine(config: ServerConfig, path: str) -> str:
     """The real path of ``path`` (absolute, or relative to the first root) if it lies under a root; else refuse."""
     if not isinstance(path, str) or not path or "\0" in path:
@@ -87,7 +84,7 @@ def confine(config: ServerConfig, path: str) -> str:
         raise ToolRefused(f"{path}: only local paths under the server's roots are accepted (no URLs)")
     expanded = path if os.path.isabs(path) else os.path.join(config.roots[0], path)
     real = os.path.realpath(expanded)
-    if not any(_within(real, root) for root in config.roots):
+    if not any(within(real, root) for root in config.roots):
         raise ToolRefused(f"{path}: outside the allowed roots ({', '.join(config.roots)}); refused")
     if not os.path.exists(real):
         raise ToolRefused(f"{path}: no such file or directory")
@@ -112,7 +109,7 @@ def _plan(config: ServerConfig, paths: Sequence[str], *, hashing: bool, allow_tr
     skipped = []
     for candidate in found.candidates:
         real = os.path.realpath(candidate.real_path)
-        if any(_within(real, root) for root in config.roots):
+        if any(within(real, root) for root in config.roots):
             confined.append(candidate)
         else:
             skipped.append(candidate.display_path)

@@ -17,6 +17,7 @@ import secrets
 from dataclasses import dataclass
 
 from lbom.errors import UsageError
+from lbom.scan import within
 
 MIN_TOKEN_LENGTH = 16
 _TOKEN_CHARACTERS = re.compile(r"^[A-Za-z0-9._~-]+$")
@@ -150,7 +151,7 @@ class Roots:
         return tuple(real for _, real in self._roots)
 
     def contains_real(self, real: str) -> bool:
-        return any(real == root or real.startswith(root.rstrip(os.sep) + os.sep) for _, root in self._roots)
+        return any(within(real, root) for _, root in self._roots)
 
     def resolve(self, path: str) -> str:
         """The real path of ``path`` if it lies under a root; :class:`Forbidden` otherwise."""
