@@ -90,6 +90,21 @@ def warn(message: str) -> None:
     click.echo(f"l-bom: {escape_control(message)}", err=True)
 
 
+def store_paths_for_no_path(doing: str, nothing_found: str) -> tuple[str, ...]:
+    """No PATH given: the model stores on this machine, each announced on stderr as ``{doing} LABEL: PATH``; a
+    usage error naming every place looked in when there is none (``nothing_found`` starts the message)."""
+    from lbom._stores import existing_stores, locate_stores
+    from lbom.errors import UsageError
+
+    stores = existing_stores()
+    if not stores:
+        looked = ", ".join(f"{s.label} ({s.path})" for s in locate_stores())
+        raise UsageError(nothing_found.format(looked=looked))
+    for store in stores:
+        warn(f"{doing} {store.label}: {store.path}")
+    return tuple(store.path for store in stores)
+
+
 def main(argv: list[str] | None = None) -> Any:
     from lbom.errors import Error
 

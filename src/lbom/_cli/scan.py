@@ -98,7 +98,7 @@ def scan_command(
     PATH may also be an https:// URL or hf://org/repo[@revision][/file]: only the header bytes are fetched
     (HTTP Range requests), unless --hash asks for a full streaming hash.
     """
-    from lbom._cli import EXIT_GATE, EXIT_INPUT, warn
+    from lbom._cli import EXIT_GATE, EXIT_INPUT, store_paths_for_no_path, warn
     from lbom._cli.output import write_output
     from lbom._render import RenderOptions, render_chunks
     from lbom.errors import UsageError
@@ -106,17 +106,9 @@ def scan_command(
     from lbom.scan import R_NOT_MODEL, scan
 
     if not paths:
-        from lbom._stores import existing_stores, locate_stores
-
-        stores = existing_stores()
-        if not stores:
-            looked = ", ".join(f"{s.label} ({s.path})" for s in locate_stores())
-            raise UsageError(
-                f"scan needs a PATH (a model file or a folder); no model store found (looked in: {looked})"
-            )
-        for store in stores:
-            warn(f"scanning {store.label}: {store.path}")
-        paths = tuple(store.path for store in stores)
+        paths = store_paths_for_no_path(
+            "scanning", "scan needs a PATH (a model file or a folder); no model store found (looked in: {looked})"
+        )
     if full_hash and no_hash:
         raise UsageError("--hash and --no-hash contradict each other")
     if hf_app_port is not None and hf_sdk != "docker":

@@ -102,22 +102,16 @@ def verify_store_blobs_mode(paths: tuple[str, ...], fmt: str) -> bool:
     """The default mode: content-addressed blobs in stores. Prints a summary; True when nothing mismatched."""
     import json
 
-    from lbom._cli import warn
+    from lbom._cli import store_paths_for_no_path, warn
     from lbom._render.terminal import escape_control
-    from lbom._stores import existing_stores, locate_stores
     from lbom._stores.verify import MISMATCHED, SKIPPED, verify_store_blobs
-    from lbom.errors import UsageError
 
     if not paths:
-        stores = existing_stores()
-        if not stores:
-            looked = ", ".join(f"{s.label} ({s.path})" for s in locate_stores())
-            raise UsageError(
-                f"no PATH given and no model store found (looked in: {looked}); "
-                "or verify a PATH with --lock FILE or --sha256sums FILE"
-            )
-        for store in stores:
-            warn(f"verifying {store.label}: {store.path}")
+        store_paths_for_no_path(
+            "verifying",
+            "no PATH given and no model store found (looked in: {looked}); "
+            "or verify a PATH with --lock FILE or --sha256sums FILE",
+        )
     import sys
 
     def show(path: str) -> None:
