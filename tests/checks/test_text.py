@@ -8,6 +8,7 @@ import pytest
 
 import lbom
 from lbom._checks.text import R_CONTROL_CHARACTERS
+from lbom._render.terminal import CONTROL_CHARACTERS
 from tests.builders import kv_string, raw_gguf
 
 
@@ -17,6 +18,8 @@ from tests.builders import kv_string, raw_gguf
         ("general.architecture", "llama\x1b[2J", "architecture"),
         ("general.license", "mit\u202eTIM", "license"),
         ("general.name", "Tiny\x07Bell", "name"),
+        ("general.name", "Tiny\u061cMark", "name"),  # the Arabic letter mark, a bidi control
+        ("general.name", "Tiny\u200bSpace", "name"),  # zero-width: every output escapes it, so it is reported
     ],
 )
 def test_control_characters_in_identity_facts_are_findings(tmp_path: Path, key: str, value: str, fact: str) -> None:
@@ -26,7 +29,8 @@ def test_control_characters_in_identity_facts_are_findings(tmp_path: Path, key: 
     (model,) = lbom.scan(str(path), hash=False).models
     found = [f for f in model.findings if f.rule_id == R_CONTROL_CHARACTERS]
     assert [f.location for f in found] == [fact]
-    assert "\x1b" not in lbom.render(lbom.scan(str(path), hash=False), "table")
+    hidden = next(c for c in value if CONTROL_CHARACTERS.match(c))
+    assert hidden not in lbom.render(lbom.scan(str(path), hash=False), "table")  # reported, and shown escaped
 
 
 def test_ordinary_names_are_quiet(tmp_path: Path) -> None:

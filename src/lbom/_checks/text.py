@@ -7,18 +7,15 @@ escape such characters, so nothing is ever executed by a terminal; but a header 
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
+from lbom._render.terminal import CONTROL_CHARACTERS
 from lbom.model import Finding, ModelArtifact, Severity
 
 if TYPE_CHECKING:
     from lbom._checks import CheckContext
 
 R_CONTROL_CHARACTERS = "LBOM-TEXT-001"
-
-_SUSPICIOUS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-"""C0 and C1 controls (tab and newline excepted) and bidi controls."""
 
 
 def check(model: ModelArtifact, context: CheckContext) -> list[Finding]:
@@ -35,7 +32,7 @@ def check(model: ModelArtifact, context: CheckContext) -> list[Finding]:
     for fact, value in facts.items():
         if not value:
             continue
-        match = _SUSPICIOUS.search(value)
+        match = CONTROL_CHARACTERS.search(value)
         if match is None:
             continue
         found.append(

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+"""What every output escapes: C0/C1 controls (tab and newline are escaped separately), bidi controls and marks,
+zero-width characters. Also what :mod:`lbom._checks.text` reports in identity facts."""
 
 
 def escape_control(text: str) -> str:
@@ -13,7 +15,7 @@ def escape_control(text: str) -> str:
     Newlines and tabs are escaped too when ``text`` is a single-line value; call sites that print multi-line
     text split it first.
     """
-    return _CONTROL.sub(_escape_one, text.replace("\n", "\\n").replace("\t", "\\t"))
+    return CONTROL_CHARACTERS.sub(_escape_one, text.replace("\n", "\\n").replace("\t", "\\t"))
 
 
 def _escape_one(match: re.Match[str]) -> str:
