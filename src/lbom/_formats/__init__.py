@@ -61,7 +61,7 @@ def pick_reader_for(source: ByteSource, head: bytes, filename: str, limits: Limi
     directory (bounded like every zip read) says so.
     """
     entry = pick_reader(head, filename)
-    if entry is None and head[:4] == b"PK\x03\x04":
+    if entry is None and head[:4] == b"PK\x03\x04":  # ziparchive.ZIP_MAGIC, without importing zipfile for every file
         from lbom._formats.pickle import zip_lists_pickle
 
         if zip_lists_pickle(source, limits):

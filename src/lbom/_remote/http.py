@@ -396,11 +396,15 @@ class HttpRangeSource:
         if response.status != 206 or match is None or int(match.group(1)) != first or int(match.group(2)) > last:
             response.close()
             return None
-        etag = response.headers.get("ETag")
-        if self._etag is not None and etag is not None and etag != self._etag:
+        if self._other_version(response):
             response.close()
             return None
         return response
+
+    def _other_version(self, response: Response) -> bool:
+        """Whether ``response`` carries an ETag other than the file's first one (the file changed meanwhile)."""
+        etag = response.headers.get("ETag")
+        return self._etag is not None and etag is not None and etag != self._etag
 
     def _cap_reached(self) -> None:
         self._finding(
@@ -448,10 +452,9 @@ class HttpRangeSource:
             response.close()
             self._break(R_CHANGED, f"file size changed during the scan: {self._size:,} then {total:,} bytes")
             return b""
-        etag = response.headers.get("ETag")
-        if self._etag is not None and etag is not None and etag != self._etag:
+        if self._other_version(response):
             response.close()
-            self._break(R_CHANGED, f"file changed during the scan (ETag {self._etag} then {etag})")
+            self._break(R_CHANGED, f"file changed during the scan (ETag {self._etag} then {response.headers['ETag']})")
             return b""
         if start != first or end > last or end < start:
             response.close()
