@@ -2,7 +2,7 @@
 
 A *store* is a folder another tool manages: the Hugging Face hub cache, Ollama's blob store, LM Studio's models
 folder, llama.cpp's download cache. Each kind is one module here with the same small shape (``KIND``, ``LABEL``,
-``locations(environ, home)``, ``count_models(files)``); ``STORE_KINDS`` lists them. This package finds the stores
+``locations(environ, home)``, ``count_models(root, files)``); ``STORE_KINDS`` lists them. This package finds the stores
 (honouring each tool's environment variables), names the files in them the way the tool names them (a
 :class:`~lbom.model.SourceIdentity`), lists them with counts and sizes, and knows which files are
 content-addressed, so their digests can be checked for free. Nothing here ever writes into a store.
@@ -213,12 +213,8 @@ def summarize_store(location: StoreLocation) -> StoreSummary:
     distinct: dict[tuple[int, int], int] = {}
     for store_file in files:
         distinct[store_file.identity] = store_file.size
-    if hasattr(kind, "summarize_models"):
-        # Stores whose listing alone can be wrong (Ollama manifests that do not parse or lack their blobs).
-        count, more = kind.summarize_models(location.path)
-        findings = list(dict.fromkeys([*findings, *more]))  # both walks meet the same unreadable folders
-    else:
-        count = kind.count_models(files)
+    count, more = kind.count_models(location.path, files)
+    findings = [*findings, *more]
     return StoreSummary(
         location,
         exists=True,

@@ -13,7 +13,7 @@ import os
 import re
 from collections.abc import Mapping, Sequence
 
-from lbom.model import SourceIdentity
+from lbom.model import Finding, SourceIdentity
 
 KIND = "huggingface"
 LABEL = "Hugging Face hub cache"
@@ -138,12 +138,12 @@ def identify(display_path: str, real_path: str, refs: RefIndex) -> SourceIdentit
     )
 
 
-def count_models(files: Sequence[object]) -> int:
-    """Model repositories that have at least one snapshot file."""
+def count_models(root: str, files: Sequence[object]) -> tuple[int, list[Finding]]:
+    """Model repositories that have at least one snapshot file (the listing says all there is to say)."""
     repos: set[str] = set()
     for store_file in files:
         rel = getattr(store_file, "relative_path", "")
         parts = rel.split(os.sep)
         if len(parts) >= 4 and parts[1] == "snapshots" and parts[0].startswith("models--"):
             repos.add(parts[0])
-    return len(repos)
+    return len(repos), []

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 
-from lbom.model import SourceIdentity
+from lbom.model import Finding, SourceIdentity
 
 KIND = "llama.cpp"
 LABEL = "llama.cpp cache"
@@ -60,7 +60,7 @@ def identify(relative_parts: Sequence[str], store_path: str, repos: Sequence[tup
     return SourceIdentity(kind=SOURCE_KIND, store_path=store_path, file_path=file_name)
 
 
-def count_models(files: Sequence[object]) -> int:
+def count_models(root: str, files: Sequence[object]) -> tuple[int, list[Finding]]:
     """GGUF files in the flat layout (first part only for split files) plus hub-layout repositories."""
     from lbom._stores import huggingface
 
@@ -70,4 +70,5 @@ def count_models(files: Sequence[object]) -> int:
         parts = rel.split(os.sep)
         if len(parts) == 1 and rel.endswith(".gguf") and ("-of-" not in rel or "-00001-of-" in rel):
             count += 1
-    return count + huggingface.count_models(files)
+    repos, findings = huggingface.count_models(root, files)
+    return count + repos, findings

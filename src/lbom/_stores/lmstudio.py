@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 
-from lbom.model import SourceIdentity
+from lbom.model import Finding, SourceIdentity
 
 KIND = "lmstudio"
 LABEL = "LM Studio"
@@ -48,11 +48,11 @@ def identify(relative_parts: Sequence[str], store_path: str) -> SourceIdentity:
     return SourceIdentity(kind=SOURCE_KIND, store_path=store_path, repo_id=repo_id, file_path=file_path)
 
 
-def count_models(files: Sequence[object]) -> int:
-    """``publisher/model`` folders holding at least one file."""
+def count_models(root: str, files: Sequence[object]) -> tuple[int, list[Finding]]:
+    """``publisher/model`` folders holding at least one file (the listing says all there is to say)."""
     models: set[tuple[str, str]] = set()
     for store_file in files:
         parts = getattr(store_file, "relative_path", "").split(os.sep)
         if len(parts) >= 3 and not parts[0].startswith("."):
             models.add((parts[0], parts[1]))
-    return len(models)
+    return len(models), []

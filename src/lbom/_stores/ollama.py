@@ -109,10 +109,12 @@ class OllamaStore:
     store, so the digest identifies the file without resolving paths."""
 
     @classmethod
-    def load(cls, root: str) -> OllamaStore:
+    def load(cls, root: str, manifest_files: Sequence[str] | None = None) -> OllamaStore:
+        """Read the manifests under ``root`` (or ``manifest_files``, when the caller has listed the store)."""
         store = cls(root)
         manifests_dir = os.path.join(root, "manifests")
-        for path in _manifest_files(manifests_dir, store.findings):
+        listed = _manifest_files(manifests_dir, store.findings) if manifest_files is None else sorted(manifest_files)
+        for path in listed:
             manifest = _read_manifest(root, manifests_dir, path, store.findings)
             if manifest is not None:
                 store.manifests.append(manifest)
@@ -230,23 +232,18 @@ def _check_blob(manifest: Manifest, layer: Layer, findings: list[Finding]) -> No
         )
 
 
-def summarize_models(root: str) -> tuple[int, list[Finding]]:
-    """Models ``ollama run`` could load: manifests that parse and whose model blob exists, one per ``name:tag``.
-    A manifest that does not parse, or whose weights are missing, is a finding instead of a count."""
-    store = OllamaStore.load(root)
+def count_models(root: str, files: Sequence[object]) -> tuple[int, list[Finding]]:
+    """Models ``ollama run`` could load: listed manifests that parse and whose model blob exists, one per
+    ``name:tag``. A manifest that does not parse, or whose weights are missing, is a finding instead of a count."""
+    listed = [
+        os.path.join(root, rel)
+        for rel in (getattr(store_file, "relative_path", "") for store_file in files)
+        if rel.split(os.sep)[0] == "manifests"
+    ]
+    store = OllamaStore.load(root, listed)
     count = sum(
         1
         for m in store.manifests
         if m.model_layers and all(os.path.isfile(layer.blob_path) for layer in m.model_layers)
     )
     return count, store.findings
-
-
-def count_models(files: Sequence[object]) -> int:
-    """Manifests: one per ``name:tag``, as ``ollama list`` counts (files only; see :func:`summarize_models`)."""
-    count = 0
-    for store_file in files:
-        parts = getattr(store_file, "relative_path", "").split(os.sep)
-        if len(parts) == 5 and parts[0] == "manifests":
-            count += 1
-    return count
