@@ -26,7 +26,7 @@ from lbom.model import (
 )
 
 if TYPE_CHECKING:
-    from lbom._shards import TextLoader
+    from lbom._formats.hf_sidecar import TextLoader
     from lbom.scan import ReadFile
 
 R_SIDECAR_DISAGREES = "LBOM-SIDECAR-002"

@@ -16,13 +16,13 @@ import json
 import os
 import re
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from lbom._formats.constants import DTYPE_ITEM_BYTES
 from lbom._formats.gguf import R_QUANT_GUESSED
-from lbom._formats.hf_sidecar import _read_capped
+from lbom._formats.hf_sidecar import TextLoader, _read_capped
 from lbom._formats.interface import FindingSink, Limits
 from lbom._formats.lfs_pointer import FORMAT as LFS_POINTER_FORMAT
 from lbom.model import FileDigest, FileEntry, Finding, JsonValue, ModelHeader, Severity, TensorTypeStat
@@ -44,10 +44,6 @@ INDEX_SUFFIXES = (".safetensors.index.json", ".bin.index.json")
 _SHARD_NAME = re.compile(r"^(?P<stem>.+)-(?P<no>\d{5})-of-(?P<count>\d{5})(?P<ext>\.[A-Za-z0-9]+)$")
 _REPORTED_PER_RULE = 20
 _MAX_SPLIT_COUNT = 100_000
-
-TextLoader = Callable[[str, Limits, FindingSink, str], "str | None"]
-"""Reads a small text file (path, limits, sink, name) with the sidecar cap, or returns None after a finding.
-Local scans read the file system; remote scans fetch the file from the hub."""
 
 
 @dataclass(frozen=True)

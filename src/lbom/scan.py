@@ -35,9 +35,9 @@ from lbom.model import (
 
 if TYPE_CHECKING:
     from lbom._cache import TemplateMemo
+    from lbom._formats.hf_sidecar import TextLoader
     from lbom._formats.interface import FindingSink
     from lbom._remote.http import RemoteSettings
-    from lbom._shards import TextLoader
 
 R_SKIPPED = "LBOM-SCAN-001"
 R_UNREADABLE = "LBOM-SCAN-002"

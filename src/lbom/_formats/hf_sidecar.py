@@ -22,6 +22,11 @@ _FRONT_MATTER_CAP = 256 * 1024
 
 SIDECAR_NAMES = ("config.json", "tokenizer_config.json", "README.md", "generation_config.json")
 
+TextLoader = Callable[[str, Limits, FindingSink, str], "str | None"]
+"""Reads a small text file (path, limits, sink, name) with the sidecar cap, or returns None after a finding.
+Local scans read the file system (:func:`_read_capped`); remote scans fetch the file from the hub; confined
+scans refuse files that lead outside their folders."""
+
 
 def _read_capped(path: str, limits: Limits, sink: FindingSink, name: str) -> str | None:
     try:
@@ -117,7 +122,7 @@ def read_sidecars(
     directory: str,
     limits: Limits,
     present: set[str] | None = None,
-    read_text: Callable[[str, Limits, FindingSink, str], str | None] | None = None,
+    read_text: TextLoader | None = None,
 ) -> SidecarFacts | None:
     """Read the sidecar files in ``directory``. ``present`` (names known to exist) saves a listdir; ``read_text``
     replaces the capped file reader (a confined scan refuses files that lead outside its folders)."""

@@ -40,7 +40,7 @@ from lbom.model import (
 )
 
 if TYPE_CHECKING:
-    from lbom._shards import TextLoader
+    from lbom._formats.hf_sidecar import TextLoader
     from lbom.scan import ReadFile, ScanOptions
 
 R_TOO_MANY_FILES = "LBOM-REMOTE-009"
