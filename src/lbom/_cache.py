@@ -24,9 +24,9 @@ import sqlite3
 import stat
 import sys
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 
 from lbom._formats.interface import Limits
+from lbom._records import dataclass
 from lbom.model import Finding, ModelHeader
 
 DB_NAME = "scan-cache.sqlite3"

@@ -8,8 +8,7 @@ appears anywhere in ``src/`` has an entry here: adding a rule = adding a ``Rule`
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from lbom._records import dataclass
 from lbom.model import Severity
 
 _I, _L, _M, _H, _C = Severity.INFO, Severity.LOW, Severity.MEDIUM, Severity.HIGH, Severity.CRITICAL

@@ -19,10 +19,10 @@ import dataclasses
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from lbom._lock import IDENTITY_FACTS, SIDECAR_ROLES, parse_lock
+from lbom._records import dataclass
 from lbom.errors import InputError, UsageError
 from lbom.model import JsonValue
 

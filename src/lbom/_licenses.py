@@ -13,9 +13,8 @@ This module is imported on the scan path (policies), so it must stay cheap: no S
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from lbom._ids import id_fragment
+from lbom._records import dataclass
 from lbom._spdx_license_ids import SPDX_LICENSE_IDS
 from lbom.model import ModelArtifact
 

@@ -33,9 +33,10 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from lbom._records import dataclass
 from lbom.errors import InputError, UsageError
 from lbom.model import Finding, ModelArtifact, ScanResult
 

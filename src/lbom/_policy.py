@@ -34,11 +34,12 @@ from __future__ import annotations
 import fnmatch
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from typing import TYPE_CHECKING, Any
 
 from lbom._checks.licenses import license_key
 from lbom._lock import load_toml
+from lbom._records import dataclass
 from lbom.errors import InputError, UsageError
 from lbom.model import Finding, JsonValue, ModelArtifact, ScanResult, Severity
 

@@ -13,12 +13,13 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING
 
 from lbom._cache import CachedRead, FileKey, ScanCache, open_cache
 from lbom._formats import READERS, SNIFF_BYTES, ReaderEntry, pick_reader_for
 from lbom._formats.interface import LocalFileSource
+from lbom._records import dataclass
 from lbom.errors import ScanCancelled
 from lbom.model import FileDigest, Finding, ModelHeader, Severity
 from lbom.scan import Candidate, ProgressEvent, ReadFile, ScanOptions, cache_directory

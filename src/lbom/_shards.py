@@ -17,7 +17,6 @@ import os
 import re
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from lbom._formats.constants import DTYPE_ITEM_BYTES
@@ -25,6 +24,7 @@ from lbom._formats.gguf import R_QUANT_GUESSED
 from lbom._formats.hf_sidecar import TextLoader, _read_capped
 from lbom._formats.interface import FindingSink, Limits
 from lbom._formats.lfs_pointer import FORMAT as LFS_POINTER_FORMAT
+from lbom._records import dataclass
 from lbom.model import FileDigest, FileEntry, Finding, JsonValue, ModelHeader, Severity, TensorTypeStat
 
 if TYPE_CHECKING:

@@ -17,10 +17,11 @@ from __future__ import annotations
 import os
 import re
 import stat
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from lbom._lock import Lock, LockedModel, companion_files, lock_from_scan, read_lock, unreadable
+from lbom._records import dataclass
 from lbom.errors import InputError, UsageError
 from lbom.model import JsonValue, ScanResult
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+
+from lbom._records import dataclass
 
 
 @dataclass(frozen=True)

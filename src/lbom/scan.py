@@ -13,13 +13,14 @@ import os
 import stat
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 from lbom._formats import ReaderEntry
 from lbom._formats.hf_sidecar import SIDECAR_NAMES, read_sidecars
 from lbom._formats.interface import DEFAULT_LIMITS, Limits, printable_path
+from lbom._records import dataclass
 from lbom.errors import InputError
 from lbom.model import (
     FileDigest,

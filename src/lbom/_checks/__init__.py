@@ -7,9 +7,9 @@ run. Adding a family of checks = one new module + one line here.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from lbom._checks import chat_template, content_address, external_data, licenses, naming, text
+from lbom._records import dataclass
 from lbom.model import Finding, ModelArtifact
 
 

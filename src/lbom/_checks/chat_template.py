@@ -23,9 +23,10 @@ import os
 import re
 import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from lbom._records import dataclass
 from lbom.model import ChatTemplate, Finding, ModelArtifact, Severity
 
 if TYPE_CHECKING:

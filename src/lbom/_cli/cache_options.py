@@ -11,10 +11,11 @@ from __future__ import annotations
 import contextlib
 import functools
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import click
+
+from lbom._records import dataclass
 
 if TYPE_CHECKING:
     from lbom._cli.progress import ProgressDisplay

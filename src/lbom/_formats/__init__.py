@@ -7,10 +7,10 @@ one line in ``READERS``. Order matters only where magics could overlap: more spe
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
 from types import ModuleType
 
 from lbom._formats.interface import SNIFF_BYTES, ByteSource, Limits
+from lbom._records import dataclass
 from lbom.model import ModelHeader
 
 

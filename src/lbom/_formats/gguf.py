@@ -15,7 +15,7 @@ import re
 import struct
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from lbom._formats.constants import (
@@ -30,6 +30,7 @@ from lbom._formats.constants import (
     LLAMA_FTYPE_RETIRED,
 )
 from lbom._formats.interface import ByteSource, FindingSink, Limits, paused_gc
+from lbom._records import dataclass
 from lbom.model import (
     ARRAY_PREVIEW_LEN,
     BaseModelRef,

@@ -13,9 +13,10 @@ import contextlib
 import gc
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Protocol, runtime_checkable
 
+from lbom._records import dataclass
 from lbom.model import Finding, ModelHeader, Severity, TensorInfo, TensorTypeStat
 
 

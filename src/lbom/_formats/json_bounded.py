@@ -11,10 +11,11 @@ the Hugging Face sidecar reader.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from lbom._formats.interface import Limits
+from lbom._records import dataclass
 
 _OBJECT_COST = 100
 _ARRAY_COST = 72

@@ -14,11 +14,11 @@ import ast
 import io
 import re
 import struct
-from dataclasses import dataclass
 from typing import Any
 
 from lbom._formats.interface import ByteSource, FindingSink, Limits, summarise_tensors
 from lbom._formats.ziparchive import ZIP_MAGIC, first_member_name, open_zip
+from lbom._records import dataclass
 from lbom.model import JsonValue, ModelHeader, Severity, TensorInfo
 
 FORMAT = "numpy"

@@ -14,10 +14,11 @@ from __future__ import annotations
 import posixpath
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from lbom._formats.constants import ONNX_TENSOR_TYPES
 from lbom._formats.interface import ByteSource, FindingSink, Limits, summarise_tensors
+from lbom._records import dataclass
 from lbom.model import JsonValue, ModelHeader, Severity, TensorInfo
 
 FORMAT = "onnx"

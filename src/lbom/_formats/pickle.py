@@ -18,7 +18,7 @@ import pickletools
 import re
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from lbom._formats.constants import (
@@ -34,6 +34,7 @@ from lbom._formats.constants import (
 )
 from lbom._formats.interface import ByteSource, FindingSink, Limits, summarise_tensors
 from lbom._formats.ziparchive import ZIP_MAGIC, BoundedZip, first_member_name, open_zip
+from lbom._records import dataclass
 from lbom.model import JsonValue, ModelHeader, Severity, TensorInfo
 
 FORMAT = "pytorch"

@@ -13,9 +13,9 @@ import io
 import itertools
 import struct
 import zipfile
-from dataclasses import dataclass
 
 from lbom._formats.interface import ByteSource, FindingSink, Limits
+from lbom._records import dataclass
 from lbom.model import Severity
 
 ZIP_MAGIC = b"PK\x03\x04"

@@ -13,9 +13,9 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
+from lbom._records import dataclass
 from lbom.errors import Error, ScanCancelled
 from lbom.model import JsonValue, ScanResult
 from lbom.scan import within

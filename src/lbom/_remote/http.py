@@ -19,10 +19,11 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 from email.message import Message
 from typing import Any
 
+from lbom._records import dataclass
 from lbom.errors import RemoteError
 from lbom.model import FileDigest, Finding, Severity
 

@@ -13,8 +13,8 @@ import json
 import os
 import re
 import urllib.parse
-from dataclasses import dataclass
 
+from lbom._records import dataclass
 from lbom._remote.http import RemoteSettings, check_url, fetch_capped
 from lbom.errors import RemoteError, UsageError
 

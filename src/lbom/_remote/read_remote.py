@@ -13,12 +13,13 @@ from __future__ import annotations
 import dataclasses
 import posixpath
 import urllib.parse
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING
 
 from lbom._formats import SNIFF_BYTES, pick_reader_for
 from lbom._formats.hf_sidecar import R_SIDECAR, SIDECAR_NAMES, sidecar_facts
 from lbom._formats.interface import FindingSink, Limits
+from lbom._records import dataclass
 from lbom._remote.http import (
     R_DIGEST_MISMATCH,
     R_FETCH_FAILED,

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+
+from lbom._records import dataclass
 
 
 class OutputFormat(str, enum.Enum):

@@ -10,11 +10,11 @@ location, supplier) — known or ``None``, never invented.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from uuid import UUID
 
 from lbom._ids import content_uuid, id_fragment
+from lbom._records import dataclass
 from lbom.model import FileEntry, JsonValue, ModelArtifact, ScanResult
 
 LBOM_HOME = "https://l-bom.dev"

@@ -14,9 +14,9 @@ import os
 import re
 import stat
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from types import ModuleType
 
+from lbom._records import dataclass
 from lbom.model import Finding, JsonValue, Severity
 
 R_STORE_UNREADABLE = "LBOM-STORE-007"

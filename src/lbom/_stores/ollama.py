@@ -13,8 +13,9 @@ import json
 import os
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 
+from lbom._records import dataclass
 from lbom.model import Finding, Severity
 
 KIND = "ollama"

@@ -16,9 +16,10 @@ import json
 import os
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING
 
+from lbom._records import dataclass
 from lbom._stores import (
     StoreLocation,
     content_address,

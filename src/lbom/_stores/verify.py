@@ -11,8 +11,8 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 
+from lbom._records import dataclass
 from lbom._stores import content_address, existing_stores, is_partial_blob, walk_files
 from lbom.errors import InputError
 from lbom.model import JsonValue

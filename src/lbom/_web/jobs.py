@@ -6,8 +6,9 @@ from __future__ import annotations
 import secrets
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import field
 
+from lbom._records import dataclass
 from lbom.errors import Error, ScanCancelled
 from lbom.model import JsonValue, ScanResult
 from lbom.scan import ProgressEvent, ScanOptions, scan

@@ -14,8 +14,8 @@ import ipaddress
 import os
 import re
 import secrets
-from dataclasses import dataclass
 
+from lbom._records import dataclass
 from lbom.errors import UsageError
 from lbom.scan import within
 

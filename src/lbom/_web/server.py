@@ -16,12 +16,13 @@ import socket
 import stat
 import urllib.parse
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from http import HTTPStatus
 from http.cookies import CookieError, SimpleCookie
 from importlib import resources
 from typing import Any
 
+from lbom._records import dataclass
 from lbom._render import RENDERERS, OutputFormat, RenderOptions, render
 from lbom._render.json import model_document
 from lbom._web import gate

@@ -1,0 +1,147 @@
+"""``@dataclass`` with its methods compiled ahead of time, so importing l-bom compiles no source at run time.
+
+The standard decorator writes the source of ``__init__``, ``__repr__``, ``__eq__``, ``__hash__``,
+``__setattr__`` and ``__delattr__`` for every class and compiles it with ``exec`` on every import: about 2 ms per
+class, 80+ ms for the forty-odd classes a ``l-bom scan`` imports, a third of the command's start-up. Here the
+same methods are written once, by ``python -m lbom._records_writer``, into :mod:`lbom._records_compiled`, which Python
+byte-compiles like any module; at import a class gets them by a dictionary lookup.
+
+The classes stay real dataclasses: the standard decorator still runs (with its code generation switched off), so
+``dataclasses.fields``, ``replace``, ``asdict`` and ``__dataclass_params__`` answer as usual, and the type checker
+sees :func:`dataclasses.dataclass` itself. The generated methods behave like the standard ones (a differential
+test compares every class with a twin made by :mod:`dataclasses`). Whatever the precompiled table does not cover,
+or covers in a stale version (a class edited since the file was written), goes through the standard decorator
+unchanged, so a stale table costs speed, never correctness; a test fails until the table is written again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import reprlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from dataclasses import dataclass as dataclass
+else:
+
+    def dataclass(cls: type | None = None, /, **options: Any) -> Any:
+        """:func:`dataclasses.dataclass`, taking its methods from the precompiled table when it can."""
+        if cls is None:
+            return lambda cls: _decorate(cls, options)
+        return _decorate(cls, options)
+
+
+_OPTIONS = frozenset({"frozen", "eq"})
+"""Options the precompiled path handles; any other goes to the standard decorator."""
+_OWN_METHODS = ("__init__", "__repr__", "__eq__", "__hash__", "__setattr__", "__delattr__")
+_NOT_FIELDS = ("ClassVar", "typing.ClassVar", "InitVar", "dataclasses.InitVar", "KW_ONLY", "dataclasses.KW_ONLY")
+
+
+class _Factory:
+    """The marker a generated ``__init__`` takes as the default of a field with a ``default_factory``."""
+
+    def __repr__(self) -> str:
+        return "<factory>"
+
+
+HAS_FACTORY = _Factory()
+
+
+@dataclasses.dataclass(frozen=True)
+class Spec:
+    """What decides a class's generated methods: recorded for every decorated class, for the writer and tests."""
+
+    key: str
+    fingerprint: str
+    fields: tuple[tuple[str, str, bool, bool, bool, bool | None], ...]
+    """(name, default kind "r"/"d"/"f", init, repr, compare, hash) per field, in order."""
+    frozen: bool
+    eq: bool
+    post_init: bool
+
+
+SPECS: dict[str, Spec] = {}
+"""Every class decorated so far, by ``module.qualname``."""
+FALLBACKS: dict[str, str] = {}
+"""Classes that took the standard decorator, with why (the tests require this to stay empty for l-bom's own)."""
+
+
+def _spec(cls: type, options: dict[str, Any]) -> Spec | str:
+    """The class's spec, read from its body before the standard decorator touches it, or why it has none."""
+    key = f"{cls.__module__}.{cls.__qualname__}"
+    if not options.keys() <= _OPTIONS:
+        return f"options {sorted(options.keys() - _OPTIONS)}"
+    own = [name for name in _OWN_METHODS if name in cls.__dict__]
+    if own:
+        return f"defines {own}"
+    if any(hasattr(base, "__dataclass_fields__") for base in cls.__mro__[1:]):
+        return "inherits from a dataclass"
+    frozen = bool(options.get("frozen", False))
+    eq = bool(options.get("eq", True))
+    post_init = hasattr(cls, "__post_init__")
+    fields: list[tuple[str, str, bool, bool, bool, bool | None]] = []
+    parts = [f"frozen={frozen}", f"eq={eq}", f"post_init={post_init}"]
+    for name, annotation in inspect.get_annotations(cls).items():
+        if not isinstance(annotation, str) or annotation.startswith(_NOT_FIELDS):
+            return f"field {name} is annotated {annotation!r}"
+        value = cls.__dict__.get(name, dataclasses.MISSING)
+        if isinstance(value, dataclasses.Field):
+            if getattr(value, "kw_only", dataclasses.MISSING) not in (dataclasses.MISSING, False):
+                return f"field {name} is keyword-only"
+            if value.default_factory is not dataclasses.MISSING:
+                kind = "f"
+            else:
+                kind = "r" if value.default is dataclasses.MISSING else "d"
+            row = (name, kind, value.init, value.repr, value.compare, value.hash)
+        else:
+            row = (name, "r" if value is dataclasses.MISSING else "d", True, True, True, None)
+        fields.append(row)
+        parts.append(":".join(str(part) for part in (*row, annotation)))
+    return Spec(key, ";".join(parts), tuple(fields), frozen, eq, post_init)
+
+
+def _decorate(cls: type, options: dict[str, Any]) -> type:
+    spec = _spec(cls, options)
+    if isinstance(spec, str):
+        FALLBACKS[f"{cls.__module__}.{cls.__qualname__}"] = spec
+        return dataclasses.dataclass(cls, **options)
+    SPECS[spec.key] = spec
+    entry = _table().get(spec.key)
+    if entry is None or entry[0] != spec.fingerprint:
+        FALLBACKS[spec.key] = "not in the precompiled table" if entry is None else "precompiled table is stale"
+        return dataclasses.dataclass(cls, **options)
+    had_doc = bool(cls.__doc__)
+    # The standard decorator with nothing to generate: fields, __match_args__ and __dataclass_params__.
+    dataclasses.dataclass(cls, init=False, repr=False, eq=False)
+    fields = dataclasses.fields(cls)
+    defaults = {f.name: f.default for f in fields if f.default is not dataclasses.MISSING}
+    factories = {f.name: f.default_factory for f in fields if f.default_factory is not dataclasses.MISSING}
+    methods = entry[1](cls, defaults, factories, HAS_FACTORY, dataclasses.FrozenInstanceError)
+    methods["__init__"].__annotations__ = {f.name: f.type for f in fields if f.init} | {"return": None}
+    if "__repr__" in methods:
+        methods["__repr__"] = reprlib.recursive_repr()(methods["__repr__"])
+    for name, method in methods.items():
+        method.__qualname__ = f"{cls.__qualname__}.{name}"
+        setattr(cls, name, method)
+    if spec.eq and not spec.frozen:
+        cls.__hash__ = None  # type: ignore[assignment]  # as the standard decorator does for mutable classes with __eq__
+    params = cls.__dataclass_params__  # type: ignore[attr-defined]
+    params.init, params.repr, params.eq, params.frozen = True, True, spec.eq, spec.frozen
+    if not had_doc:
+        cls.__doc__ = cls.__name__ + str(inspect.signature(cls)).replace(" -> None", "")
+    return cls
+
+
+_TABLE: dict[str, tuple[str, Any]] | None = None
+
+
+def _table() -> dict[str, tuple[str, Any]]:
+    global _TABLE
+    if _TABLE is None:
+        try:
+            from lbom._records_compiled import METHODS
+        except ImportError:  # not written yet (python -m lbom._records_writer writes it)
+            METHODS = {}
+        _TABLE = METHODS
+    return _TABLE
