@@ -155,6 +155,33 @@ def _lbom__checks_chat_template__Report(_rec_cls: Any, _rec_d: Any, _rec_f: Any,
     return {'__init__': __init__, '__repr__': __repr__, '__eq__': __eq__}
 
 
+def _lbom__checks_jinja_parser_JinjaParser(_rec_cls: Any, _rec_d: Any, _rec_f: Any, _rec_hf: Any, _rec_fie: Any) -> dict[str, Any]:
+    # lbom._checks.jinja_parser.JinjaParser
+    _rec_object = object
+    def __init__(self: Any, nodes: Any, parse: Any, syntax_error: Any, parse_only: Any) -> None:
+        _rec_object.__setattr__(self, 'nodes', nodes)
+        _rec_object.__setattr__(self, 'parse', parse)
+        _rec_object.__setattr__(self, 'syntax_error', syntax_error)
+        _rec_object.__setattr__(self, 'parse_only', parse_only)
+    def __repr__(self: Any) -> Any:
+        return self.__class__.__qualname__ + f"(nodes={self.nodes!r}, parse={self.parse!r}, syntax_error={self.syntax_error!r}, parse_only={self.parse_only!r})"
+    def __eq__(self: Any, other: Any) -> Any:
+        if other.__class__ is self.__class__:
+            return (self.nodes,self.parse,self.syntax_error,self.parse_only,) == (other.nodes,other.parse,other.syntax_error,other.parse_only,)
+        return NotImplemented
+    def __hash__(self: Any) -> Any:
+        return hash((self.nodes,self.parse,self.syntax_error,self.parse_only,))
+    def __setattr__(self: Any, name: str, value: Any) -> None:
+        if type(self) is _rec_cls or name in ('nodes','parse','syntax_error','parse_only',):
+            raise _rec_fie(f"cannot assign to field {name!r}")
+        super(_rec_cls, self).__setattr__(name, value)
+    def __delattr__(self: Any, name: str) -> None:
+        if type(self) is _rec_cls or name in ('nodes','parse','syntax_error','parse_only',):
+            raise _rec_fie(f"cannot delete field {name!r}")
+        super(_rec_cls, self).__delattr__(name)
+    return {'__init__': __init__, '__repr__': __repr__, '__eq__': __eq__, '__hash__': __hash__, '__setattr__': __setattr__, '__delattr__': __delattr__}
+
+
 def _lbom__cli_cache_options_CacheFlags(_rec_cls: Any, _rec_d: Any, _rec_f: Any, _rec_hf: Any, _rec_fie: Any) -> dict[str, Any]:
     # lbom._cli.cache_options.CacheFlags
     _rec_object = object
@@ -2208,6 +2235,7 @@ METHODS: dict[str, tuple[str, Callable[..., dict[str, Any]]]] = {
     'lbom._catalog.Rule': ('frozen=True;eq=True;post_init=False;rule_id:r:True:True:True:None:str;title:r:True:True:True:None:str;severity:r:True:True:True:None:Severity;description:r:True:True:True:None:str;remedy:r:True:True:True:None:str', _lbom__catalog_Rule),
     'lbom._checks.CheckContext': ('frozen=True;eq=True;post_init=False;template_memo:d:True:True:True:None:chat_template.TemplateMemo | None', _lbom__checks_CheckContext),
     'lbom._checks.chat_template._Report': ('frozen=False;eq=True;post_init=False;notes:f:True:True:True:None:list[_Note];counts:f:True:True:True:None:dict[str, int]', _lbom__checks_chat_template__Report),
+    'lbom._checks.jinja_parser.JinjaParser': ('frozen=True;eq=True;post_init=False;nodes:r:True:True:True:None:ModuleType;parse:r:True:True:True:None:Callable[[str], jinja_nodes.Template];syntax_error:r:True:True:True:None:type[Exception];parse_only:r:True:True:True:None:bool', _lbom__checks_jinja_parser_JinjaParser),
     'lbom._cli.cache_options.CacheFlags': ('frozen=True;eq=True;post_init=False;jobs:d:True:True:True:None:int | None;cache_dir:d:True:True:True:None:str | None;no_cache:d:True:True:True:None:bool;rehash:d:True:True:True:None:bool', _lbom__cli_cache_options_CacheFlags),
     'lbom._diff.DiffResult': ('frozen=True;eq=True;post_init=False;old:r:True:True:True:None:str;new:r:True:True:True:None:str;added_models:d:True:True:True:None:tuple[str, ...];removed_models:d:True:True:True:None:tuple[str, ...];changed_models:d:True:True:True:None:tuple[ModelDiff, ...];size_only:d:True:True:True:None:tuple[str, ...];size_only_sides:d:True:True:True:None:tuple[str, ...]', _lbom__diff_DiffResult),
     'lbom._diff.FileDiff': ('frozen=True;eq=True;post_init=False;path:r:True:True:True:None:str;kind:r:True:True:True:None:str;old_sha256:d:True:True:True:None:str | None;new_sha256:d:True:True:True:None:str | None;old_size:d:True:True:True:None:int | None;new_size:d:True:True:True:None:int | None', _lbom__diff_FileDiff),

@@ -24,8 +24,9 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
+from lbom._checks.jinja_parser import jinja_parser
 from lbom._records import dataclass
 from lbom.model import ChatTemplate, Finding, ModelArtifact, Severity
 
@@ -209,16 +210,18 @@ _ANALYSER: str | None = None
 
 def memo_key(text: str) -> str:
     """The memo key of a template text: its SHA-256 together with what decides the analysis (l-bom's version, this
-    module's source and jinja2's), so an edited analyser or another jinja2 never serves an old result."""
+    module's source, the parser loader's and jinja2's), so an edited analyser or another jinja2 never serves an
+    old result."""
     global _ANALYSER
     if _ANALYSER is None:
         import importlib.util
 
+        from lbom._checks import jinja_parser as loader
         from lbom._version import tool_version
 
         parts = [tool_version()]
         spec = importlib.util.find_spec("jinja2")
-        for source in (__file__, spec.origin if spec is not None else None):
+        for source in (__file__, loader.__file__, spec.origin if spec is not None else None):
             try:
                 st = os.stat(source) if source else None
             except OSError:
@@ -256,15 +259,13 @@ def _decode_notes(text: str | None) -> list[_Note] | None:
 
 
 def _parse(text: str, report: _Report) -> nodes.Template | None:
-    from jinja2 import TemplateSyntaxError
-
-    env = _environment()
+    parser = jinja_parser()
     try:
-        tree: nodes.Template = env.parse(text)
-        return tree
-    except TemplateSyntaxError as exc:
-        message = f"chat template does not parse: {exc.message}"
-        report.add(R_PARSE, Severity.MEDIUM, message, exc.lineno, "replace it with the model publisher's original")
+        return parser.parse(text)
+    except parser.syntax_error as exc:
+        message = f"chat template does not parse: {exc.message}"  # type: ignore[attr-defined]
+        line = exc.lineno  # type: ignore[attr-defined]
+        report.add(R_PARSE, Severity.MEDIUM, message, line, "replace it with the model publisher's original")
     except RecursionError:
         report.add(
             R_PARSE,
@@ -274,32 +275,6 @@ def _parse(text: str, report: _Report) -> nodes.Template | None:
             "replace it with the model publisher's original",
         )
     return None
-
-
-_ENV: Any = None
-
-
-def _environment() -> Any:
-    """A parse-only Jinja environment with the extensions Hugging Face enables for chat templates."""
-    global _ENV
-    if _ENV is not None:
-        return _ENV
-    from jinja2 import Environment, nodes
-    from jinja2.ext import Extension, loopcontrols
-    from jinja2.parser import Parser
-
-    class GenerationBlock(Extension):
-        """``{% generation %}...{% endgeneration %}`` (transformers' AssistantTracker) parsed as a plain block."""
-
-        tags = {"generation"}  # noqa: RUF012 - jinja2's Extension API declares it as a class attribute
-
-        def parse(self, parser: Parser) -> nodes.Node:
-            lineno = next(parser.stream).lineno
-            body = parser.parse_statements(("name:endgeneration",), drop_needle=True)
-            return nodes.Scope(body, lineno=lineno)
-
-    _ENV = Environment(trim_blocks=True, lstrip_blocks=True, extensions=[loopcontrols, GenerationBlock])  # noqa: S701 - parse only, never rendered
-    return _ENV
 
 
 _INVISIBLE_RE = re.compile(
@@ -373,21 +348,21 @@ class _AstChecks:
         self.literal_vars: dict[str, list[str]] = {}
 
     def run(self) -> None:
-        from jinja2 import nodes
+        syntax = jinja_parser().nodes
 
         for node in self.all_nodes:
-            if isinstance(node, nodes.Getattr):
+            if isinstance(node, syntax.Getattr):
                 self._attribute(node, node.attr, node.node)
-            elif isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
+            elif isinstance(node, syntax.Getitem) and isinstance(node.arg, syntax.Const):
                 if isinstance(node.arg.value, str):
                     self._attribute(node, node.arg.value, node.node)
-            elif isinstance(node, nodes.Filter) and node.name == "attr":
+            elif isinstance(node, syntax.Filter) and node.name == "attr":
                 self._attr_filter(node)
-            elif isinstance(node, nodes.Name) and node.ctx == "load":
+            elif isinstance(node, syntax.Name) and node.ctx == "load":
                 self._name(node)
-            elif isinstance(node, nodes.Const) and isinstance(node.value, str):
+            elif isinstance(node, syntax.Const) and isinstance(node.value, str):
                 self._constant(node)
-            elif isinstance(node, (nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends)):
+            elif isinstance(node, (syntax.Include, syntax.Import, syntax.FromImport, syntax.Extends)):
                 self.report.add(
                     R_LOADS_TEMPLATES,
                     Severity.MEDIUM,
@@ -395,16 +370,16 @@ class _AstChecks:
                     node.lineno,
                     "replace it with the model publisher's original",
                 )
-            elif isinstance(node, nodes.Call):
+            elif isinstance(node, syntax.Call):
                 self._call(node)
-            elif isinstance(node, (nodes.Mul, nodes.Pow)):
+            elif isinstance(node, (syntax.Mul, syntax.Pow)):
                 self._arithmetic(node)
         self._injected_text()
 
     # --- internals and sandbox escapes ------------------------------------------------------------------
 
     def _attribute(self, node: nodes.Node, attr: str, target: nodes.Node) -> None:
-        from jinja2 import nodes
+        syntax = jinja_parser().nodes
 
         if attr.startswith("_") or attr in _INTERNAL_ATTRS:
             self.report.add(
@@ -414,7 +389,7 @@ class _AstChecks:
                 node.lineno,
                 "do not render this template anywhere; replace it with the model publisher's original",
             )
-        elif isinstance(target, nodes.Name) and target.name in _GADGET_NAMES and target.name not in self.assigned:
+        elif isinstance(target, syntax.Name) and target.name in _GADGET_NAMES and target.name not in self.assigned:
             self.report.add(
                 R_ESCAPE,
                 Severity.HIGH,
@@ -425,10 +400,10 @@ class _AstChecks:
             )
 
     def _attr_filter(self, node: nodes.Filter) -> None:
-        from jinja2 import nodes
+        syntax = jinja_parser().nodes
 
         arg = node.args[0] if node.args else None
-        if isinstance(arg, nodes.Const) and isinstance(arg.value, str):
+        if isinstance(arg, syntax.Const) and isinstance(arg.value, str):
             self._attribute(node, arg.value, node.node if node.node is not None else node)
             return
         self.report.add(
@@ -461,18 +436,18 @@ class _AstChecks:
             )
 
     def _call(self, node: nodes.Call) -> None:
-        from jinja2 import nodes
+        syntax = jinja_parser().nodes
 
-        if isinstance(node.node, nodes.Name) and node.node.name == "range":
+        if isinstance(node.node, syntax.Name) and node.node.name == "range":
             for arg in node.args:
                 if _big_int(arg):
                     self._resources(node, "range() over more than 10,000 items")
                     return
 
     def _arithmetic(self, node: nodes.BinExpr) -> None:
-        from jinja2 import nodes
+        syntax = jinja_parser().nodes
 
-        if isinstance(node, nodes.Pow) and isinstance(node.right, nodes.Const):
+        if isinstance(node, syntax.Pow) and isinstance(node.right, syntax.Const):
             value = node.right.value
             if isinstance(value, int) and value > 64:
                 self._resources(node, "a huge power")
@@ -492,29 +467,29 @@ class _AstChecks:
     # --- data flow: which variables carry the conversation ----------------------------------------------
 
     def _assigned_names(self) -> set[str]:
-        from jinja2 import nodes
+        syntax = jinja_parser().nodes
 
         names = set()
         for node in self.all_nodes:
-            if (isinstance(node, nodes.Name) and node.ctx in ("store", "param")) or isinstance(node, nodes.Macro):
+            if (isinstance(node, syntax.Name) and node.ctx in ("store", "param")) or isinstance(node, syntax.Macro):
                 names.add(node.name)
         return names
 
     def _taint(self) -> set[str]:
         """Names that carry the conversation: the request inputs and everything assigned from them."""
-        from jinja2 import nodes
+        syntax = jinja_parser().nodes
 
         tainted = set(REQUEST_INPUTS) | {"loop"}
         # name -> names assigned from an expression that reads it; propagated with a worklist (linear).
         feeds: dict[str, set[str]] = {}
         for node in self.all_nodes:
-            if isinstance(node, nodes.Assign):
+            if isinstance(node, syntax.Assign):
                 targets, sources = _target_names(node.target), [node.node]
-            elif isinstance(node, nodes.AssignBlock):
+            elif isinstance(node, syntax.AssignBlock):
                 targets, sources = _target_names(node.target), list(node.body)
-            elif isinstance(node, nodes.For):
+            elif isinstance(node, syntax.For):
                 targets, sources = _target_names(node.target), [node.iter]
-            elif isinstance(node, (nodes.Macro, nodes.CallBlock)):
+            elif isinstance(node, (syntax.Macro, syntax.CallBlock)):
                 # Macro parameters are whatever the caller passes: usually messages or tools.
                 tainted.update(arg.name for arg in node.args)
                 continue
@@ -538,13 +513,13 @@ class _AstChecks:
     # --- fixed text reaching every prompt ----------------------------------------------------------------
 
     def _injected_text(self) -> None:
-        from jinja2 import nodes
+        syntax = jinja_parser().nodes
 
         pieces: list[tuple[str, int]] = []
         stack: list[tuple[nodes.Node, bool]] = [(self.tree, False)]
         while stack:
             node, conditioned = stack.pop()
-            if isinstance(node, nodes.If):
+            if isinstance(node, syntax.If):
                 branch = conditioned or self._depends(node.test)
                 children: list[tuple[nodes.Node, bool]] = [(child, branch) for child in node.body]
                 else_conditioned = branch
@@ -553,20 +528,20 @@ class _AstChecks:
                     children.append((elif_node, branch))
                 children.extend((child, else_conditioned) for child in node.else_)
                 stack.extend(reversed(children))
-            elif isinstance(node, nodes.For):
+            elif isinstance(node, syntax.For):
                 inner = conditioned or self._depends(node.iter)
                 stack.extend(reversed([(child, inner) for child in [*node.body, *node.else_]]))
-            elif isinstance(node, nodes.Assign) and isinstance(node.target, nodes.Name):
+            elif isinstance(node, syntax.Assign) and isinstance(node.target, syntax.Name):
                 if not conditioned:
                     self.literal_vars[node.target.name] = [text for text, _ in self._literals(node.node, False)]
-            elif isinstance(node, nodes.Output):
+            elif isinstance(node, syntax.Output):
                 for child in node.nodes:
-                    if isinstance(child, nodes.TemplateData):
+                    if isinstance(child, syntax.TemplateData):
                         if not conditioned:
                             pieces.append((child.data, child.lineno))
                     else:
                         pieces.extend(self._literals(child, conditioned))
-            elif isinstance(node, nodes.Macro):
+            elif isinstance(node, syntax.Macro):
                 continue  # macro bodies emit only where they are called, with the caller's (message) data
             else:
                 stack.extend(reversed([(child, conditioned) for child in node.iter_child_nodes()]))
@@ -589,51 +564,51 @@ class _AstChecks:
 
     def _literals(self, expr: nodes.Node, conditioned: bool) -> list[tuple[str, int]]:
         """The fixed strings an output expression writes when ``conditioned`` is false (else none)."""
-        from jinja2 import nodes
+        syntax = jinja_parser().nodes
 
         found: list[tuple[str, int]] = []
         stack: list[tuple[nodes.Node, bool]] = [(expr, conditioned)]
         while stack:
             node, cond = stack.pop()
-            if isinstance(node, nodes.Const):
+            if isinstance(node, syntax.Const):
                 if isinstance(node.value, str) and not cond:
                     found.append((node.value, node.lineno))
-            elif isinstance(node, (nodes.Add, nodes.Concat)):
-                parts = [node.left, node.right] if isinstance(node, nodes.Add) else list(node.nodes)
+            elif isinstance(node, (syntax.Add, syntax.Concat)):
+                parts = [node.left, node.right] if isinstance(node, syntax.Add) else list(node.nodes)
                 stack.extend((part, cond) for part in reversed(parts))
-            elif isinstance(node, nodes.CondExpr):
+            elif isinstance(node, syntax.CondExpr):
                 inner = cond or self._depends(node.test)
                 stack.append((node.expr1, inner))
                 if node.expr2 is not None:
                     stack.append((node.expr2, inner))
-            elif isinstance(node, nodes.Filter) and node.node is not None:
+            elif isinstance(node, syntax.Filter) and node.node is not None:
                 stack.append((node.node, cond))
-            elif isinstance(node, nodes.Name) and not cond and node.name in self.literal_vars:
+            elif isinstance(node, syntax.Name) and not cond and node.name in self.literal_vars:
                 found.extend((text, node.lineno) for text in self.literal_vars[node.name])
         return found
 
 
 def _names_read(expr: nodes.Node) -> set[str]:
-    from jinja2 import nodes
+    syntax = jinja_parser().nodes
 
-    return {node.name for node in _walk(expr) if isinstance(node, nodes.Name) and node.ctx == "load"}
+    return {node.name for node in _walk(expr) if isinstance(node, syntax.Name) and node.ctx == "load"}
 
 
 def _target_names(target: nodes.Node) -> list[str]:
-    from jinja2 import nodes
+    syntax = jinja_parser().nodes
 
     names = []
     for node in _walk(target):
-        if isinstance(node, (nodes.Name, nodes.NSRef)):
+        if isinstance(node, (syntax.Name, syntax.NSRef)):
             names.append(node.name)
     return names
 
 
 def _big_int(node: nodes.Node) -> bool:
-    from jinja2 import nodes
+    syntax = jinja_parser().nodes
 
     return (
-        isinstance(node, nodes.Const)
+        isinstance(node, syntax.Const)
         and isinstance(node.value, int)
         and not isinstance(node.value, bool)
         and node.value > HUGE_COUNT

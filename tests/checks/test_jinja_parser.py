@@ -1,0 +1,103 @@
+"""The parse-only jinja2 loader gives the same trees, errors and findings as jinja2's full Environment."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from lbom._checks import chat_template as tpl
+from lbom._checks import jinja_parser as loader
+from tests.checks.common_templates import COMMON
+
+SNIPPETS = {
+    "for": "{% for m in messages %}{{ m.content }}{% endfor %}",
+    "whitespace control": "{%- if x -%}  a  {%- elif y %} b {% else %} c {%- endif %}\n",
+    "trim and lstrip": "line1\n  {%- if x %}\n    y\n  {% endif %}\n  {% if z %}\nq{% endif %}\n",
+    "raw": "{% raw %}{{ not parsed }}{% endraw %}",
+    "comment and concat": "{# comment #}{{ 'a' ~ b | upper }}",
+    "namespace": "{% set ns = namespace(found=false) %}{% for m in messages %}{% set ns.found = true %}{% endfor %}",
+    "macro and call": "{% macro f(a, b=1) %}{{ a }}{% endmacro %}{% call f(1) %}x{% endcall %}{{ f(2, b=3) }}",
+    "filter block": "{% filter upper %}x{% endfilter %}",
+    "set block": "{% set x %}block{% endset %}{{ x }}",
+    "expressions": "{{ x if y else z }}{{ a[1:2] }}{{ b['k'] }}{{ c(*d, **e) }}{{ 2 ** 8 }}{{ -1 }}{{ not x }}"
+    "{{ x is defined }}{{ x is not none }}{{ 'a' in b }}{{ a // b % c }}{{ a < b <= c }}",
+    "literals": "{{ [1, 2] + (3,) }}{{ {'a': 1} }}{{ 1.5e3 }}{{ true }}{{ none }}{{ 'it''s' }}{{ \"q\\\"\" }}",
+    "recursive for": "{% for x in y recursive %}{{ loop(x.children) }}{% endfor %}",
+    "for else and filter": "{% for x in y if x %}{{ loop.index }}{% else %}empty{% endfor %}",
+    "loop controls": "{% for m in messages %}{% if loop.first %}{% continue %}{% endif %}{% break %}{% endfor %}",
+    "generation": "{% for m in messages %}{% generation %}{{ m }}{% endgeneration %}{% endfor %}",
+    "loads templates": "{% include 'x' %}{% import 'y' as z %}{% from 'a' import b %}{% extends 'base' %}",
+    "with and autoescape": "{% with a = 1 %}{{ a }}{% endwith %}{% autoescape true %}{{ x }}{% endautoescape %}",
+    "block": "{% block b %}x{% endblock %}",
+    "attr filter": "{{ x | attr('__class__') }}{{ cycler.__init__.__globals__ }}",
+    "unicode name": "{{ ünïcode }}",
+    "error: unclosed for": "{% for m in messages %}",
+    "error: unclosed expression": "{{ x",
+    "error: empty if": "{% if %}{% endif %}",
+    "error: stray end": "\n\n{% endfor %}",
+    "error: unknown tag": "{% unknown %}",
+    "error: dangling filter": "{{ x | }}",
+    "error: unterminated string": "\n\n{{ 'unterminated }}",
+    "error: do is not enabled": "{% do x.append(1) %}",
+    "error: unclosed generation": "{% generation %}no end",
+    "error: bad break": "{% break extra %}",
+    "deep parentheses": "{{ " + "(" * 40 + "x" + ")" * 40 + " }}",
+}
+CORPUS = {**{f"published: {name}": text for name, text in COMMON.items()}, **SNIPPETS}
+
+
+def _outcome(parser: loader.JinjaParser, text: str) -> tuple[str, object, object]:
+    try:
+        return "tree", repr(parser.parse(text)), None
+    except parser.syntax_error as exc:
+        return "syntax error", exc.message, exc.lineno  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="module")
+def both() -> tuple[loader.JinjaParser, loader.JinjaParser]:
+    return loader.parse_only(), loader.full_jinja2()
+
+
+@pytest.mark.parametrize("name", sorted(CORPUS))
+def test_parse_only_copy_gives_jinja2s_tree_or_error(
+    name: str, both: tuple[loader.JinjaParser, loader.JinjaParser]
+) -> None:
+    parse_only, full = both
+    assert parse_only.parse_only and not full.parse_only
+    assert parse_only.nodes is not full.nodes  # really the private copy
+    ours = _outcome(parse_only, CORPUS[name])
+    assert ours == _outcome(full, CORPUS[name])
+    assert (ours[0] == "syntax error") is name.startswith("error:")
+
+
+@pytest.mark.parametrize("name", sorted(CORPUS))
+def test_findings_do_not_depend_on_which_parser_loaded(
+    name: str, both: tuple[loader.JinjaParser, loader.JinjaParser], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    notes = []
+    for parser in both:
+        monkeypatch.setattr(loader, "_LOADED", parser)
+        notes.append(tpl._analyse(CORPUS[name]))
+    assert notes[0] == notes[1]
+
+
+def test_findings_are_found_through_the_copy(
+    both: tuple[loader.JinjaParser, loader.JinjaParser], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(loader, "_LOADED", both[0])
+    rules = {note[0] for note in tpl._analyse(SNIPPETS["attr filter"] + SNIPPETS["loads templates"])}
+    assert {tpl.R_INTERNALS, tpl.R_LOADS_TEMPLATES} <= rules
+
+
+def test_a_jinja2_the_loader_does_not_fit_falls_back_to_the_full_import(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(loader, "_ALIAS", "lbom._checks._jinja_unfit")
+    monkeypatch.setattr(loader, "_MODULES", ("exceptions", "a_module_jinja2_does_not_have"))
+    parser = loader.load(jinja2_imported=False)
+    assert not parser.parse_only
+    assert [name for name in sys.modules if name.startswith("lbom._checks._jinja_unfit")] == []
+    assert _outcome(parser, "{{ x }}")[0] == "tree"
+
+
+def test_an_imported_jinja2_is_used_as_it_is() -> None:
+    assert not loader.load(jinja2_imported=True).parse_only
