@@ -112,6 +112,10 @@ def _decorate(cls: type, options: dict[str, Any]) -> type:
         FALLBACKS[spec.key] = "not in the precompiled table" if entry is None else "precompiled table is stale"
         return dataclasses.dataclass(cls, **options)
     had_doc = bool(cls.__doc__)
+    if not had_doc:
+        # Written below from the real __init__: the standard decorator would parse object.__init__'s text
+        # signature here (with tokenize, whose regex alone takes ~5 ms to compile) for a doc it then cannot use.
+        cls.__doc__ = cls.__name__
     # The standard decorator with nothing to generate: fields, __match_args__ and __dataclass_params__.
     dataclasses.dataclass(cls, init=False, repr=False, eq=False)
     fields = dataclasses.fields(cls)
