@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import inspect
-import pkgutil
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -13,16 +12,13 @@ from typing import Any
 
 import pytest
 
-import lbom
 from lbom import _records, _records_writer
 
 COMPILED = Path(_records.__file__).with_name("_records_compiled.py")
 
 
 def _import_everything() -> None:
-    for module in pkgutil.walk_packages(lbom.__path__, "lbom."):
-        if module.name != "lbom.__main__":
-            importlib.import_module(module.name)
+    _records_writer.import_everything()
 
 
 def test_the_precompiled_table_is_current() -> None:

@@ -1155,6 +1155,148 @@ def _lbom__read_pipeline__Pending(_rec_cls: Any, _rec_d: Any, _rec_f: Any, _rec_
     return {'__init__': __init__, '__repr__': __repr__, '__eq__': __eq__}
 
 
+def _lbom__remote_http_RemoteSettings(_rec_cls: Any, _rec_d: Any, _rec_f: Any, _rec_hf: Any, _rec_fie: Any) -> dict[str, Any]:
+    # lbom._remote.http.RemoteSettings
+    _rec_object = object
+    def __init__(self: Any, timeout: Any = _rec_d['timeout'], retries: Any = _rec_d['retries'], backoff: Any = _rec_d['backoff'], allow_full_download: Any = _rec_d['allow_full_download'], user_agent: Any = _rec_d['user_agent'], token: Any = _rec_d['token'], token_origin: Any = _rec_d['token_origin'], sleep: Any = _rec_d['sleep']) -> None:
+        _rec_object.__setattr__(self, 'timeout', timeout)
+        _rec_object.__setattr__(self, 'retries', retries)
+        _rec_object.__setattr__(self, 'backoff', backoff)
+        _rec_object.__setattr__(self, 'allow_full_download', allow_full_download)
+        _rec_object.__setattr__(self, 'user_agent', user_agent)
+        _rec_object.__setattr__(self, 'token', token)
+        _rec_object.__setattr__(self, 'token_origin', token_origin)
+        _rec_object.__setattr__(self, 'sleep', sleep)
+    def __repr__(self: Any) -> Any:
+        return self.__class__.__qualname__ + f"(timeout={self.timeout!r}, retries={self.retries!r}, backoff={self.backoff!r}, allow_full_download={self.allow_full_download!r}, user_agent={self.user_agent!r}, token_origin={self.token_origin!r}, sleep={self.sleep!r})"
+    def __eq__(self: Any, other: Any) -> Any:
+        if other.__class__ is self.__class__:
+            return (self.timeout,self.retries,self.backoff,self.allow_full_download,self.user_agent,self.token,self.token_origin,self.sleep,) == (other.timeout,other.retries,other.backoff,other.allow_full_download,other.user_agent,other.token,other.token_origin,other.sleep,)
+        return NotImplemented
+    def __hash__(self: Any) -> Any:
+        return hash((self.timeout,self.retries,self.backoff,self.allow_full_download,self.user_agent,self.token,self.token_origin,self.sleep,))
+    def __setattr__(self: Any, name: str, value: Any) -> None:
+        if type(self) is _rec_cls or name in ('timeout','retries','backoff','allow_full_download','user_agent','token','token_origin','sleep',):
+            raise _rec_fie(f"cannot assign to field {name!r}")
+        super(_rec_cls, self).__setattr__(name, value)
+    def __delattr__(self: Any, name: str) -> None:
+        if type(self) is _rec_cls or name in ('timeout','retries','backoff','allow_full_download','user_agent','token','token_origin','sleep',):
+            raise _rec_fie(f"cannot delete field {name!r}")
+        super(_rec_cls, self).__delattr__(name)
+    return {'__init__': __init__, '__repr__': __repr__, '__eq__': __eq__, '__hash__': __hash__, '__setattr__': __setattr__, '__delattr__': __delattr__}
+
+
+def _lbom__remote_http_Response(_rec_cls: Any, _rec_d: Any, _rec_f: Any, _rec_hf: Any, _rec_fie: Any) -> dict[str, Any]:
+    # lbom._remote.http.Response
+    def __init__(self: Any, url: Any, status: Any, headers: Any, body: Any) -> None:
+        self.url = url
+        self.status = status
+        self.headers = headers
+        self.body = body
+    def __repr__(self: Any) -> Any:
+        return self.__class__.__qualname__ + f"(url={self.url!r}, status={self.status!r}, headers={self.headers!r}, body={self.body!r})"
+    def __eq__(self: Any, other: Any) -> Any:
+        if other.__class__ is self.__class__:
+            return (self.url,self.status,self.headers,self.body,) == (other.url,other.status,other.headers,other.body,)
+        return NotImplemented
+    return {'__init__': __init__, '__repr__': __repr__, '__eq__': __eq__}
+
+
+def _lbom__remote_hub_HubFile(_rec_cls: Any, _rec_d: Any, _rec_f: Any, _rec_hf: Any, _rec_fie: Any) -> dict[str, Any]:
+    # lbom._remote.hub.HubFile
+    _rec_object = object
+    def __init__(self: Any, path: Any, size: Any, lfs_sha256: Any) -> None:
+        _rec_object.__setattr__(self, 'path', path)
+        _rec_object.__setattr__(self, 'size', size)
+        _rec_object.__setattr__(self, 'lfs_sha256', lfs_sha256)
+    def __repr__(self: Any) -> Any:
+        return self.__class__.__qualname__ + f"(path={self.path!r}, size={self.size!r}, lfs_sha256={self.lfs_sha256!r})"
+    def __eq__(self: Any, other: Any) -> Any:
+        if other.__class__ is self.__class__:
+            return (self.path,self.size,self.lfs_sha256,) == (other.path,other.size,other.lfs_sha256,)
+        return NotImplemented
+    def __hash__(self: Any) -> Any:
+        return hash((self.path,self.size,self.lfs_sha256,))
+    def __setattr__(self: Any, name: str, value: Any) -> None:
+        if type(self) is _rec_cls or name in ('path','size','lfs_sha256',):
+            raise _rec_fie(f"cannot assign to field {name!r}")
+        super(_rec_cls, self).__setattr__(name, value)
+    def __delattr__(self: Any, name: str) -> None:
+        if type(self) is _rec_cls or name in ('path','size','lfs_sha256',):
+            raise _rec_fie(f"cannot delete field {name!r}")
+        super(_rec_cls, self).__delattr__(name)
+    return {'__init__': __init__, '__repr__': __repr__, '__eq__': __eq__, '__hash__': __hash__, '__setattr__': __setattr__, '__delattr__': __delattr__}
+
+
+def _lbom__remote_hub_HubListing(_rec_cls: Any, _rec_d: Any, _rec_f: Any, _rec_hf: Any, _rec_fie: Any) -> dict[str, Any]:
+    # lbom._remote.hub.HubListing
+    _rec_object = object
+    def __init__(self: Any, target: Any, commit: Any, files: Any, endpoint: Any) -> None:
+        _rec_object.__setattr__(self, 'target', target)
+        _rec_object.__setattr__(self, 'commit', commit)
+        _rec_object.__setattr__(self, 'files', files)
+        _rec_object.__setattr__(self, 'endpoint', endpoint)
+    def __repr__(self: Any) -> Any:
+        return self.__class__.__qualname__ + f"(target={self.target!r}, commit={self.commit!r}, files={self.files!r}, endpoint={self.endpoint!r})"
+    def __eq__(self: Any, other: Any) -> Any:
+        if other.__class__ is self.__class__:
+            return (self.target,self.commit,self.files,self.endpoint,) == (other.target,other.commit,other.files,other.endpoint,)
+        return NotImplemented
+    def __hash__(self: Any) -> Any:
+        return hash((self.target,self.commit,self.files,self.endpoint,))
+    def __setattr__(self: Any, name: str, value: Any) -> None:
+        if type(self) is _rec_cls or name in ('target','commit','files','endpoint',):
+            raise _rec_fie(f"cannot assign to field {name!r}")
+        super(_rec_cls, self).__setattr__(name, value)
+    def __delattr__(self: Any, name: str) -> None:
+        if type(self) is _rec_cls or name in ('target','commit','files','endpoint',):
+            raise _rec_fie(f"cannot delete field {name!r}")
+        super(_rec_cls, self).__delattr__(name)
+    return {'__init__': __init__, '__repr__': __repr__, '__eq__': __eq__, '__hash__': __hash__, '__setattr__': __setattr__, '__delattr__': __delattr__}
+
+
+def _lbom__remote_hub_HubTarget(_rec_cls: Any, _rec_d: Any, _rec_f: Any, _rec_hf: Any, _rec_fie: Any) -> dict[str, Any]:
+    # lbom._remote.hub.HubTarget
+    _rec_object = object
+    def __init__(self: Any, repo_id: Any, revision: Any, path: Any, explicit_revision: Any) -> None:
+        _rec_object.__setattr__(self, 'repo_id', repo_id)
+        _rec_object.__setattr__(self, 'revision', revision)
+        _rec_object.__setattr__(self, 'path', path)
+        _rec_object.__setattr__(self, 'explicit_revision', explicit_revision)
+    def __repr__(self: Any) -> Any:
+        return self.__class__.__qualname__ + f"(repo_id={self.repo_id!r}, revision={self.revision!r}, path={self.path!r}, explicit_revision={self.explicit_revision!r})"
+    def __eq__(self: Any, other: Any) -> Any:
+        if other.__class__ is self.__class__:
+            return (self.repo_id,self.revision,self.path,self.explicit_revision,) == (other.repo_id,other.revision,other.path,other.explicit_revision,)
+        return NotImplemented
+    def __hash__(self: Any) -> Any:
+        return hash((self.repo_id,self.revision,self.path,self.explicit_revision,))
+    def __setattr__(self: Any, name: str, value: Any) -> None:
+        if type(self) is _rec_cls or name in ('repo_id','revision','path','explicit_revision',):
+            raise _rec_fie(f"cannot assign to field {name!r}")
+        super(_rec_cls, self).__setattr__(name, value)
+    def __delattr__(self: Any, name: str) -> None:
+        if type(self) is _rec_cls or name in ('repo_id','revision','path','explicit_revision',):
+            raise _rec_fie(f"cannot delete field {name!r}")
+        super(_rec_cls, self).__delattr__(name)
+    return {'__init__': __init__, '__repr__': __repr__, '__eq__': __eq__, '__hash__': __hash__, '__setattr__': __setattr__, '__delattr__': __delattr__}
+
+
+def _lbom__remote_read_remote_RemoteRead(_rec_cls: Any, _rec_d: Any, _rec_f: Any, _rec_hf: Any, _rec_fie: Any) -> dict[str, Any]:
+    # lbom._remote.read_remote.RemoteRead
+    def __init__(self: Any, models: Any = _rec_hf, findings: Any = _rec_hf, single_file: Any = _rec_d['single_file']) -> None:
+        self.models = _rec_f['models']() if models is _rec_hf else models
+        self.findings = _rec_f['findings']() if findings is _rec_hf else findings
+        self.single_file = single_file
+    def __repr__(self: Any) -> Any:
+        return self.__class__.__qualname__ + f"(models={self.models!r}, findings={self.findings!r}, single_file={self.single_file!r})"
+    def __eq__(self: Any, other: Any) -> Any:
+        if other.__class__ is self.__class__:
+            return (self.models,self.findings,self.single_file,) == (other.models,other.findings,other.single_file,)
+        return NotImplemented
+    return {'__init__': __init__, '__repr__': __repr__, '__eq__': __eq__}
+
+
 def _lbom__render_interface_RenderOptions(_rec_cls: Any, _rec_d: Any, _rec_f: Any, _rec_hf: Any, _rec_fie: Any) -> dict[str, Any]:
     # lbom._render.interface.RenderOptions
     _rec_object = object
@@ -2277,6 +2419,12 @@ METHODS: dict[str, tuple[str, Callable[..., dict[str, Any]]]] = {
     'lbom._policy.Policy': ('frozen=True;eq=True;post_init=False;base:r:True:True:True:None:PolicyRules;overrides:d:True:True:True:None:tuple[Override, ...];source:d:True:True:True:None:str', _lbom__policy_Policy),
     'lbom._policy.PolicyRules': ('frozen=True;eq=True;post_init=False;formats_allow:d:True:True:True:None:tuple[str, ...] | None;formats_deny:d:True:True:True:None:tuple[str, ...];licenses_allow:d:True:True:True:None:tuple[str, ...] | None;licenses_deny:d:True:True:True:None:tuple[str, ...];fail_on:d:True:True:True:None:Severity | None;ignore:d:True:True:True:None:tuple[Ignore, ...];require_fields:d:True:True:True:None:tuple[str, ...]', _lbom__policy_PolicyRules),
     'lbom._read_pipeline._Pending': ('frozen=False;eq=True;post_init=False;candidate:r:True:True:True:None:Candidate;key:r:True:True:True:None:FileKey | None;reader:d:True:True:True:None:ReaderEntry | None;header:d:True:True:True:None:ModelHeader | None;known:f:True:True:True:None:dict[str, str];known_order:d:True:True:True:None:tuple[str, ...];missing:d:True:True:True:None:tuple[str, ...];done:d:True:True:True:None:ReadFile | None;store:d:True:True:True:None:bool;future:d:True:True:True:None:Future[tuple[FileDigest, ...]] | None;hashed:f:True:True:True:None:list[int]', _lbom__read_pipeline__Pending),
+    'lbom._remote.http.RemoteSettings': ('frozen=True;eq=True;post_init=False;timeout:d:True:True:True:None:float;retries:d:True:True:True:None:int;backoff:d:True:True:True:None:float;allow_full_download:d:True:True:True:None:bool;user_agent:d:True:True:True:None:str;token:d:True:False:True:None:str | None;token_origin:d:True:True:True:None:str | None;sleep:d:True:True:True:None:Callable[[float], None]', _lbom__remote_http_RemoteSettings),
+    'lbom._remote.http.Response': ('frozen=False;eq=True;post_init=False;url:r:True:True:True:None:str;status:r:True:True:True:None:int;headers:r:True:True:True:None:Message;body:r:True:True:True:None:Any', _lbom__remote_http_Response),
+    'lbom._remote.hub.HubFile': ('frozen=True;eq=True;post_init=False;path:r:True:True:True:None:str;size:r:True:True:True:None:int | None;lfs_sha256:r:True:True:True:None:str | None', _lbom__remote_hub_HubFile),
+    'lbom._remote.hub.HubListing': ('frozen=True;eq=True;post_init=False;target:r:True:True:True:None:HubTarget;commit:r:True:True:True:None:str;files:r:True:True:True:None:tuple[HubFile, ...];endpoint:r:True:True:True:None:str', _lbom__remote_hub_HubListing),
+    'lbom._remote.hub.HubTarget': ('frozen=True;eq=True;post_init=False;repo_id:r:True:True:True:None:str;revision:r:True:True:True:None:str;path:r:True:True:True:None:str | None;explicit_revision:r:True:True:True:None:bool', _lbom__remote_hub_HubTarget),
+    'lbom._remote.read_remote.RemoteRead': ('frozen=False;eq=True;post_init=False;models:f:True:True:True:None:list[ModelArtifact];findings:f:True:True:True:None:list[Finding];single_file:d:True:True:True:None:bool', _lbom__remote_read_remote_RemoteRead),
     'lbom._render.interface.RenderOptions': ('frozen=True;eq=True;post_init=False;hf_title:d:True:True:True:None:str | None;hf_short_description:d:True:True:True:None:str | None;hf_sdk:d:True:True:True:None:str;hf_app_file:d:True:True:True:None:str | None;hf_app_port:d:True:True:True:None:int | None;color:d:True:True:True:None:bool;width:d:True:True:True:None:int | None', _lbom__render_interface_RenderOptions),
     'lbom._render.sbom_facts.Fact': ('frozen=True;eq=True;post_init=False;key:r:True:True:True:None:str;value:r:True:True:True:None:str', _lbom__render_sbom_facts_Fact),
     'lbom._shards.ShardGroup': ('frozen=True;eq=True;post_init=False;header:r:True:True:True:None:ModelHeader;files:r:True:True:True:None:tuple[FileEntry, ...];path:r:True:True:True:None:str;directory:r:True:True:True:None:str;findings:r:True:True:True:None:tuple[Finding, ...]', _lbom__shards_ShardGroup),

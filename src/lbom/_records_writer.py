@@ -83,16 +83,27 @@ def _method_source(spec: Spec) -> str:
     return "\n".join(lines)
 
 
-def write_source() -> str:
-    """The text of :mod:`lbom._records_compiled` for every dataclass in l-bom (imports every module first)."""
+def import_everything() -> None:
+    """Import every module of l-bom (found by file, so a package without ``__init__.py`` is not missed)."""
     import importlib
-    import pkgutil
+    import os
 
     import lbom
 
-    for module in pkgutil.walk_packages(lbom.__path__, "lbom."):
-        if module.name != "lbom.__main__":
-            importlib.import_module(module.name)
+    root = os.path.dirname(os.path.abspath(lbom.__file__))
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d.isidentifier())
+        relative = os.path.relpath(folder, root)
+        package = "lbom" if relative == os.curdir else "lbom." + relative.replace(os.sep, ".")
+        for name in sorted(files):
+            stem, ext = os.path.splitext(name)
+            if ext == ".py" and stem != "__main__" and stem.isidentifier():
+                importlib.import_module(package if stem == "__init__" else f"{package}.{stem}")
+
+
+def write_source() -> str:
+    """The text of :mod:`lbom._records_compiled` for every dataclass in l-bom (imports every module first)."""
+    import_everything()
     return module_source([SPECS[key] for key in sorted(SPECS) if key.startswith("lbom.")])
 
 
