@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import collections.abc
 import dataclasses
 import importlib
 import inspect
 import re
+import typing
+import typing as t
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -60,10 +63,28 @@ def _build(cls: type, args: dict[str, object]) -> tuple[object | None, tuple[typ
         return None, (type(exc), str(exc))
 
 
+def _resolved(action: Callable[[], object]) -> str:
+    try:
+        return repr(action())
+    except Exception as exc:  # a name only imported for type checking: both sides must fail alike
+        return f"{type(exc).__name__}: {exc}"
+
+
 def assert_same_behaviour(fast: type, twin: type) -> None:
     """Everything the standard decorator decides about a class, compared between ``fast`` and its ``twin``."""
     assert str(inspect.signature(fast)) == str(inspect.signature(twin))
     assert fast.__init__.__annotations__ == twin.__init__.__annotations__
+    assert fast.__init__.__module__ == twin.__init__.__module__
+    assert _resolved(lambda: typing.get_type_hints(fast.__init__)) == _resolved(
+        lambda: typing.get_type_hints(twin.__init__)
+    )
+    assert _resolved(lambda: inspect.signature(fast, eval_str=True)) == _resolved(
+        lambda: inspect.signature(twin, eval_str=True)
+    )
+    for name in ("__repr__", "__eq__", "__hash__", "__setattr__", "__delattr__"):
+        method, reference = fast.__dict__.get(name), twin.__dict__.get(name)
+        if method is not None and reference is not None:
+            assert inspect.get_annotations(method) == inspect.get_annotations(reference), name
     assert fast.__doc__ == twin.__doc__
     assert fast.__match_args__ == twin.__match_args__  # type: ignore[attr-defined]
     assert _field_facts(fast) == _field_facts(twin)
@@ -93,6 +114,7 @@ def assert_same_behaviour(fast: type, twin: type) -> None:
     if not eq:
         assert (one == other) is False  # compared by identity
     assert (one == reference) is False  # another class: NotImplemented both ways
+    assert (one == one) is (reference == reference)
     if twin.__hash__ is not None and eq:
         assert _outcome(hash, one) == _outcome(hash, other) == _outcome(hash, reference)  # unhashable fields raise
     name = dataclasses.fields(twin)[0].name if dataclasses.fields(twin) else "anything"
@@ -140,8 +162,9 @@ def _twin(cls: type) -> type:
         )
     if "__post_init__" in cls.__dict__:
         namespace["__post_init__"] = cls.__dict__["__post_init__"]
-    params = cls.__dataclass_params__  # type: ignore[attr-defined]
-    return dataclasses.dataclass(type(cls.__name__, (), namespace), frozen=params.frozen, eq=params.eq)
+    # The options as the class was declared (not as the fast path then set __dataclass_params__).
+    spec = _records.SPECS[f"{cls.__module__}.{cls.__qualname__}"]
+    return dataclasses.dataclass(type(cls.__name__, (), namespace), frozen=spec.frozen, eq=spec.eq)
 
 
 def _lbom_classes() -> list[type]:
@@ -215,8 +238,42 @@ def _shapes() -> list[tuple[str, Callable[[], type], dict[str, Any]]]:
 
         return Handle
 
+    def nan_field() -> type:
+        class Reading:
+            value: float
+            unit: str = "x"
+
+        return Reading
+
+    def field_named_self() -> type:
+        class Odd:
+            self: int
+            other: int = 0
+            name: str = ""
+
+        return Odd
+
+    def default_from_a_base() -> type:
+        class Base:
+            size = 5
+
+        class Sized(Base):
+            size: int
+
+        return Sized
+
+    def abstract_base() -> type:
+        class Key(collections.abc.Hashable):
+            text: str
+
+        return Key
+
     return [
         ("frozen, every field option", frozen_with_everything, {"frozen": True}),
+        ("a float field (NaN compares by identity before 3.13)", nan_field, {"frozen": True}),
+        ("a field named self", field_named_self, {"frozen": True}),
+        ("a default inherited from a plain base", default_from_a_base, {}),
+        ("an abstract base class", abstract_base, {"frozen": True}),
         ("mutable, __post_init__ and init=False", mutable_with_post_init, {}),
         ("no fields, frozen", no_fields, {"frozen": True}),
         ("no fields, mutable", no_fields, {}),
@@ -244,6 +301,36 @@ def test_frozen_instances_refuse_changes_like_the_standard_ones(monkeypatch: pyt
     assert "note" not in repr(thing)
     assert fast(name="a", size=1, score=0.9) == thing  # compare=False
     assert hash(fast(name="a", size=1, key="other")) != hash(thing)  # hash=True on a compare=False field
+
+
+def test_nan_fields_compare_as_the_running_pythons_decorator_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    make = _shapes()[1][1]
+    fast = _with_table(monkeypatch, make, frozen=True)
+    reference = dataclasses.dataclass(make(), frozen=True)
+    nan = float("nan")
+    assert (fast(nan) == fast(nan)) is (reference(nan) == reference(nan))
+    assert (fast(nan) == fast(float("nan"))) is (reference(nan) == reference(float("nan"))) is False
+
+
+def test_a_classvar_the_fingerprint_cannot_see_falls_back_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    def make() -> type:
+        class Counted:
+            total: t.ClassVar[int] = 0  # a ClassVar under a module alias: only the standard decorator knows
+            name: str = ""
+
+        return Counted
+
+    spec = _records._spec(make(), {})
+    assert isinstance(spec, _records.Spec) and [row[0] for row in spec.fields] == ["total", "name"]
+    namespace: dict[str, Any] = {}
+    exec(compile(_records_writer.module_source([spec]), "<records>", "exec"), namespace)
+    monkeypatch.setattr(_records, "_TABLE", namespace["METHODS"])
+    monkeypatch.setattr(_records, "FALLBACKS", {})
+    decorated = _records.dataclass(make())
+    assert {spec.key: "the standard decorator reads other fields"} == _records.FALLBACKS
+    assert_same_behaviour(decorated, dataclasses.dataclass(make()))
+    assert [f.name for f in dataclasses.fields(decorated)] == ["name"]
+    assert decorated.total == 0
 
 
 def test_recursive_repr_is_cut_like_the_standard_one(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -16,9 +16,12 @@ unchanged, so a stale table costs speed, never correctness; a test fails until t
 
 from __future__ import annotations
 
+import abc
 import dataclasses
 import inspect
 import reprlib
+import sys
+import types
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -61,6 +64,9 @@ class Spec:
     post_init: bool
 
 
+TABLE_FORMAT = 2
+"""Changes whenever the factories' calling convention or generated code changes, so an older table is stale."""
+
 SPECS: dict[str, Spec] = {}
 """Every class decorated so far, by ``module.qualname``."""
 FALLBACKS: dict[str, str] = {}
@@ -81,21 +87,17 @@ def _spec(cls: type, options: dict[str, Any]) -> Spec | str:
     eq = bool(options.get("eq", True))
     post_init = hasattr(cls, "__post_init__")
     fields: list[tuple[str, str, bool, bool, bool, bool | None]] = []
-    parts = [f"frozen={frozen}", f"eq={eq}", f"post_init={post_init}"]
+    parts = [f"table={TABLE_FORMAT}", f"frozen={frozen}", f"eq={eq}", f"post_init={post_init}"]
     for name, annotation in inspect.get_annotations(cls).items():
         if not isinstance(annotation, str) or annotation.startswith(_NOT_FIELDS):
             return f"field {name} is annotated {annotation!r}"
-        value = cls.__dict__.get(name, dataclasses.MISSING)
+        value = getattr(cls, name, dataclasses.MISSING)  # as the standard decorator reads a default (bases too)
         if isinstance(value, dataclasses.Field):
             if getattr(value, "kw_only", dataclasses.MISSING) not in (dataclasses.MISSING, False):
                 return f"field {name} is keyword-only"
-            if value.default_factory is not dataclasses.MISSING:
-                kind = "f"
-            else:
-                kind = "r" if value.default is dataclasses.MISSING else "d"
-            row = (name, kind, value.init, value.repr, value.compare, value.hash)
+            row = (name, _kind(value.default, value.default_factory), value.init, value.repr, value.compare, value.hash)
         else:
-            row = (name, "r" if value is dataclasses.MISSING else "d", True, True, True, None)
+            row = (name, _kind(value, dataclasses.MISSING), True, True, True, None)
         fields.append(row)
         parts.append(":".join(str(part) for part in (*row, annotation)))
     return Spec(key, ";".join(parts), tuple(fields), frozen, eq, post_init)
@@ -111,6 +113,7 @@ def _decorate(cls: type, options: dict[str, Any]) -> type:
     if entry is None or entry[0] != spec.fingerprint:
         FALLBACKS[spec.key] = "not in the precompiled table" if entry is None else "precompiled table is stale"
         return dataclasses.dataclass(cls, **options)
+    before = dict(cls.__dict__)
     had_doc = bool(cls.__doc__)
     if not had_doc:
         # Written below from the real __init__: the standard decorator would parse object.__init__'s text
@@ -119,22 +122,61 @@ def _decorate(cls: type, options: dict[str, Any]) -> type:
     # The standard decorator with nothing to generate: fields, __match_args__ and __dataclass_params__.
     dataclasses.dataclass(cls, init=False, repr=False, eq=False)
     fields = dataclasses.fields(cls)
+    if _rows(fields) != spec.fields:
+        # The standard decorator read the fields otherwise (a ClassVar under another name, say): undo its pass
+        # and let it do the whole job.
+        _restore(cls, before)
+        FALLBACKS[spec.key] = "the standard decorator reads other fields"
+        return dataclasses.dataclass(cls, **options)
     defaults = {f.name: f.default for f in fields if f.default is not dataclasses.MISSING}
     factories = {f.name: f.default_factory for f in fields if f.default_factory is not dataclasses.MISSING}
-    methods = entry[1](cls, defaults, factories, HAS_FACTORY, dataclasses.FrozenInstanceError)
-    methods["__init__"].__annotations__ = {f.name: f.type for f in fields if f.init} | {"return": None}
-    if "__repr__" in methods:
-        methods["__repr__"] = reprlib.recursive_repr()(methods["__repr__"])
-    for name, method in methods.items():
+    made = entry[1](cls, defaults, factories, HAS_FACTORY, dataclasses.FrozenInstanceError, _FIELDWISE_EQ)
+    module = sys.modules.get(cls.__module__)
+    namespace = module.__dict__ if module is not None else {}
+    for name, made_method in made.items():
+        # The standard decorator's methods live in the class's module (typing.get_type_hints resolves the
+        # annotations of __init__ there), not in the table's.
+        method = types.FunctionType(
+            made_method.__code__, namespace, name, made_method.__defaults__, made_method.__closure__
+        )
         method.__qualname__ = f"{cls.__qualname__}.{name}"
-        setattr(cls, name, method)
+        if name == "__init__":
+            method.__annotations__ = {f.name: f.type for f in fields if f.init} | {"return": None}
+        setattr(cls, name, reprlib.recursive_repr()(method) if name == "__repr__" else method)
     if spec.eq and not spec.frozen:
         cls.__hash__ = None  # type: ignore[assignment]  # as the standard decorator does for mutable classes with __eq__
     params = cls.__dataclass_params__  # type: ignore[attr-defined]
     params.init, params.repr, params.eq, params.frozen = True, True, spec.eq, spec.frozen
     if not had_doc:
         cls.__doc__ = cls.__name__ + str(inspect.signature(cls)).replace(" -> None", "")
+    abc.update_abstractmethods(cls)
     return cls
+
+
+_FIELDWISE_EQ = sys.version_info >= (3, 13)
+"""Python 3.13 made the standard ``__eq__`` compare field by field (after an identity check); before, it compared
+tuples of the fields. The table holds both and each Python gets its own."""
+
+
+def _rows(fields: tuple[dataclasses.Field[Any], ...]) -> tuple[tuple[str, str, bool, bool, bool, bool | None], ...]:
+    """The fields as :class:`Spec` lists them, read from what the standard decorator made of the class."""
+    return tuple((f.name, _kind(f.default, f.default_factory), f.init, f.repr, f.compare, f.hash) for f in fields)
+
+
+def _kind(default: object, default_factory: object) -> str:
+    """How a field gets its value when __init__ is not given one: "f"actory, "d"efault or "r"equired."""
+    if default_factory is not dataclasses.MISSING:
+        return "f"
+    return "r" if default is dataclasses.MISSING else "d"
+
+
+def _restore(cls: type, before: dict[str, Any]) -> None:
+    """Put the class body back as it was before the standard decorator's pass."""
+    for name in [name for name in cls.__dict__ if name not in before]:
+        delattr(cls, name)
+    for name, value in before.items():
+        if cls.__dict__.get(name, dataclasses.MISSING) is not value:
+            setattr(cls, name, value)
 
 
 _TABLE: dict[str, tuple[str, Any]] | None = None
@@ -145,7 +187,7 @@ def _table() -> dict[str, tuple[str, Any]]:
     if _TABLE is None:
         try:
             from lbom._records_compiled import METHODS
-        except ImportError:  # not written yet (python -m lbom._records_writer writes it)
+        except Exception:  # not written yet (python -m lbom._records_writer writes it), or broken: all go slow
             METHODS = {}
         _TABLE = METHODS
     return _TABLE

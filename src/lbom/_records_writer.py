@@ -16,65 +16,73 @@ def _factory_name(spec: Spec) -> str:
 
 
 def _method_source(spec: Spec) -> str:
-    """The source of one factory returning the class's methods, as the standard decorator would write them."""
-    setter = "_rec_object.__setattr__(self, {name!r}, {value})" if spec.frozen else "self.{name} = {value}"
-    params: list[str] = ["self: Any"]
+    """The source of one factory returning the class's methods, as the standard decorator would write them
+    (no annotations: :mod:`lbom._records` gives ``__init__`` the class's own, as the standard decorator does)."""
+    names = [name for name, *_ in spec.fields]
+    # The standard decorator's own rule: __init__'s first parameter is renamed when a field is called "self".
+    me = "__dataclass_self__" if "self" in names else "self"
+    setter = "_rec_object.__setattr__({me}, {name!r}, {value})" if spec.frozen else "{me}.{name} = {value}"
+    params: list[str] = [me]
     body: list[str] = []
     for name, kind, init, _, _, _ in spec.fields:
         if name.startswith("_rec_"):
             raise ValueError(f"{spec.key}: field name {name} is reserved for the generated code")
         if init:
-            params.append(
-                {"r": f"{name}: Any", "d": f"{name}: Any = _rec_d[{name!r}]", "f": f"{name}: Any = _rec_hf"}[kind]
-            )
+            params.append({"r": name, "d": f"{name}=_rec_d[{name!r}]", "f": f"{name}=_rec_hf"}[kind])
             value = f"_rec_f[{name!r}]() if {name} is _rec_hf else {name}" if kind == "f" else name
         elif kind == "f":
             value = f"_rec_f[{name!r}]()"
         else:
             continue  # as in the standard decorator: a plain default stays a class attribute, read through it
-        body.append(setter.format(name=name, value=value))
+        body.append(setter.format(me=me, name=name, value=value))
     if spec.post_init:
-        body.append("self.__post_init__()")
+        body.append(f"{me}.__post_init__()")
     lines = [
-        f"def {_factory_name(spec)}(_rec_cls: Any, _rec_d: Any, _rec_f: Any, _rec_hf: Any, _rec_fie: Any)"
-        " -> dict[str, Any]:",
+        f"def {_factory_name(spec)}(_rec_cls: Any, _rec_d: Any, _rec_f: Any, _rec_hf: Any, _rec_fie: Any,"
+        " _rec_fieldwise: bool) -> dict[str, Any]:",
         f"    # {spec.key}",
     ]
     if spec.frozen:
         lines.append("    _rec_object = object")
-    lines.append(f"    def __init__({', '.join(params)}) -> None:")
+    lines.append(f"    def __init__({', '.join(params)}):")
     lines.extend(f"        {line}" for line in body or ["pass"])
     shown = [name for name, _, _, shown, _, _ in spec.fields if shown]
     text = ", ".join(f"{name}={{self.{name}!r}}" for name in shown)
-    lines += ["    def __repr__(self: Any) -> Any:", f'        return self.__class__.__qualname__ + f"({text})"']
+    lines += ["    def __repr__(self):", f'        return self.__class__.__qualname__ + f"({text})"']
     methods = ["__init__", "__repr__"]
     if spec.eq:
         compared = [name for name, _, _, _, compare, _ in spec.fields if compare]
         mine = "".join(f"self.{name}," for name in compared)
         theirs = "".join(f"other.{name}," for name in compared)
+        fieldwise = " and ".join(f"self.{name} == other.{name}" for name in compared) or "True"
         lines += [
-            "    def __eq__(self: Any, other: Any) -> Any:",
-            "        if other.__class__ is self.__class__:",
-            f"            return ({mine}) == ({theirs})",
-            "        return NotImplemented",
+            "    if _rec_fieldwise:  # Python 3.13+",
+            "        def __eq__(self, other):",
+            "            if self is other:",
+            "                return True",
+            "            if other.__class__ is self.__class__:",
+            f"                return {fieldwise}",
+            "            return NotImplemented",
+            "    else:",
+            "        def __eq__(self, other):",
+            "            if other.__class__ is self.__class__:",
+            f"                return ({mine}) == ({theirs})",
+            "            return NotImplemented",
         ]
         methods.append("__eq__")
     if spec.eq and spec.frozen:
         hashed = [name for name, _, _, _, compare, hashed in spec.fields if hashed or (hashed is None and compare)]
-        lines += [
-            "    def __hash__(self: Any) -> Any:",
-            f"        return hash(({''.join(f'self.{n},' for n in hashed)}))",
-        ]
+        lines += ["    def __hash__(self):", f"        return hash(({''.join(f'self.{n},' for n in hashed)}))"]
         methods.append("__hash__")
     if spec.frozen:
-        names = "".join(f"{name!r}," for name, *_ in spec.fields)
+        frozen_names = "".join(f"{name!r}," for name in names)
         for method, verb, signature, call in (
-            ("__setattr__", "assign to", "name: str, value: Any", "name, value"),
-            ("__delattr__", "delete", "name: str", "name"),
+            ("__setattr__", "assign to", "name, value", "name, value"),
+            ("__delattr__", "delete", "name", "name"),
         ):
             lines += [
-                f"    def {method}(self: Any, {signature}) -> None:",
-                f"        if type(self) is _rec_cls or name in ({names}):",
+                f"    def {method}(self, {signature}):",
+                f"        if type(self) is _rec_cls or name in ({frozen_names}):",
                 f'            raise _rec_fie(f"cannot {verb} field {{name!r}}")',
                 f"        super(_rec_cls, self).{method}({call})",
             ]
@@ -109,12 +117,15 @@ def write_source() -> str:
 
 def module_source(specs: list[Spec]) -> str:
     """The text of a precompiled table holding the methods of ``specs``."""
+    factories = [_factory_name(spec) for spec in specs]
+    clashes = sorted({name for name in factories if factories.count(name) > 1})
+    if clashes:
+        raise ValueError(f"two classes give the same factory name: {clashes}")
     out = [
         '"""Generated by ``python -m lbom._records_writer``: do not edit (a test fails when it is out of date)."""',
         "",
         "# ruff: noqa",
-        "from __future__ import annotations",
-        "",
+        "# mypy: allow-untyped-defs",
         "from typing import Any, Callable",
         "",
     ]
@@ -123,7 +134,9 @@ def module_source(specs: list[Spec]) -> str:
     out += ["", "METHODS: dict[str, tuple[str, Callable[..., dict[str, Any]]]] = {"]
     out += [f"    {spec.key!r}: ({spec.fingerprint!r}, {_factory_name(spec)})," for spec in specs]
     out += ["}", ""]
-    return "\n".join(out)
+    text = "\n".join(out)
+    compile(text, "lbom/_records_compiled.py", "exec")  # a table that does not compile is never written
+    return text
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -101,3 +101,37 @@ def test_a_jinja2_the_loader_does_not_fit_falls_back_to_the_full_import(monkeypa
 
 def test_an_imported_jinja2_is_used_as_it_is() -> None:
     assert not loader.load(jinja2_imported=True).parse_only
+
+
+def test_a_copy_that_breaks_while_parsing_hands_over_to_jinja2(monkeypatch: pytest.MonkeyPatch) -> None:
+    copy = loader.parse_only()
+
+    def broken(text: str) -> object:
+        raise AttributeError("'_ParseEnvironment' object has no attribute 'something_new'")
+
+    monkeypatch.setattr(loader, "_LOADED", loader.JinjaParser(copy.nodes, broken, copy.syntax_error, True))  # type: ignore[arg-type]
+    tree, syntax = loader.parse_template(SNIPPETS["for"])
+    assert isinstance(tree, syntax.Template)
+    assert loader._LOADED is not None and not loader._LOADED.parse_only  # the rest of the process uses jinja2
+    notes = tpl._analyse(SNIPPETS["attr filter"])
+    assert tpl.R_INTERNALS in {note[0] for note in notes}
+
+
+@pytest.mark.parametrize("which", ["parse-only copy", "full jinja2"])
+def test_syntax_errors_arrive_as_one_exception_whichever_parser(
+    which: str, both: tuple[loader.JinjaParser, loader.JinjaParser], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(loader, "_LOADED", both[0] if which == "parse-only copy" else both[1])
+    with pytest.raises(loader.TemplateDoesNotParse) as caught:
+        loader.parse_template("\n{% for m in messages %}")
+    assert "endfor" in caught.value.message and caught.value.lineno == 2
+
+
+@pytest.mark.parametrize("which", ["parse-only copy", "full jinja2"])
+def test_a_literal_python_cannot_hold_is_a_finding_not_a_crash(
+    which: str, both: tuple[loader.JinjaParser, loader.JinjaParser], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(loader, "_LOADED", both[0] if which == "parse-only copy" else both[1])
+    notes = tpl._analyse("{{ " + "9" * 5000 + " }}")  # int() refuses 4,300+ digits: jinja2's lexer raises
+    assert [(note[0], note[1]) for note in notes] == [(tpl.R_PARSE, tpl.Severity.MEDIUM)]
+    assert "does not parse" in notes[0][2]

@@ -24,9 +24,10 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import field
+from types import ModuleType
 from typing import TYPE_CHECKING, Protocol
 
-from lbom._checks.jinja_parser import jinja_parser
+from lbom._checks.jinja_parser import TemplateDoesNotParse, parse_template
 from lbom._records import dataclass
 from lbom.model import ChatTemplate, Finding, ModelArtifact, Severity
 
@@ -199,9 +200,9 @@ def _analyse(text: str) -> list[_Note]:
             "inspect the template by hand",
         )
         return report.notes
-    tree = _parse(text, report)
-    if tree is not None:
-        _AstChecks(tree, report).run()
+    parsed = _parse(text, report)
+    if parsed is not None:
+        _AstChecks(*parsed, report).run()
     return report.notes
 
 
@@ -258,23 +259,25 @@ def _decode_notes(text: str | None) -> list[_Note] | None:
     return notes
 
 
-def _parse(text: str, report: _Report) -> nodes.Template | None:
-    parser = jinja_parser()
+def _parse(text: str, report: _Report) -> tuple[nodes.Template, ModuleType] | None:
+    """The tree and its node classes, or None with a finding saying why the template does not parse."""
+    remedy = "replace it with the model publisher's original"
     try:
-        return parser.parse(text)
-    except parser.syntax_error as exc:
-        message = f"chat template does not parse: {exc.message}"  # type: ignore[attr-defined]
-        line = exc.lineno  # type: ignore[attr-defined]
-        report.add(R_PARSE, Severity.MEDIUM, message, line, "replace it with the model publisher's original")
+        return parse_template(text)
+    except TemplateDoesNotParse as exc:
+        report.add(R_PARSE, Severity.MEDIUM, f"chat template does not parse: {exc.message}", exc.lineno, remedy)
     except RecursionError:
-        report.add(
-            R_PARSE,
-            Severity.MEDIUM,
-            "chat template nests too deeply to parse",
-            None,
-            "replace it with the model publisher's original",
-        )
+        report.add(R_PARSE, Severity.MEDIUM, "chat template nests too deeply to parse", None, remedy)
+    except (ValueError, OverflowError, MemoryError) as exc:
+        # jinja2's lexer turns literals into Python values: an integer of 4,300+ digits raises ValueError.
+        report.add(R_PARSE, Severity.MEDIUM, f"chat template does not parse: {_first_line(exc)}", None, remedy)
     return None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    shown = text[0] if text else type(exc).__name__
+    return shown if len(shown) <= 200 else shown[:197] + "..."
 
 
 _INVISIBLE_RE = re.compile(
@@ -339,8 +342,10 @@ def _walk(root: nodes.Node) -> Iterator[nodes.Node]:
 
 
 class _AstChecks:
-    def __init__(self, tree: nodes.Template, report: _Report) -> None:
+    def __init__(self, tree: nodes.Template, syntax: ModuleType, report: _Report) -> None:
         self.tree = tree
+        self.syntax = syntax
+        """The node classes ``tree`` is made of (jinja2's, or the parse-only copy's)."""
         self.report = report
         self.all_nodes = list(_walk(tree))
         self.assigned = self._assigned_names()
@@ -348,7 +353,7 @@ class _AstChecks:
         self.literal_vars: dict[str, list[str]] = {}
 
     def run(self) -> None:
-        syntax = jinja_parser().nodes
+        syntax = self.syntax
 
         for node in self.all_nodes:
             if isinstance(node, syntax.Getattr):
@@ -379,7 +384,7 @@ class _AstChecks:
     # --- internals and sandbox escapes ------------------------------------------------------------------
 
     def _attribute(self, node: nodes.Node, attr: str, target: nodes.Node) -> None:
-        syntax = jinja_parser().nodes
+        syntax = self.syntax
 
         if attr.startswith("_") or attr in _INTERNAL_ATTRS:
             self.report.add(
@@ -400,7 +405,7 @@ class _AstChecks:
             )
 
     def _attr_filter(self, node: nodes.Filter) -> None:
-        syntax = jinja_parser().nodes
+        syntax = self.syntax
 
         arg = node.args[0] if node.args else None
         if isinstance(arg, syntax.Const) and isinstance(arg.value, str):
@@ -436,23 +441,23 @@ class _AstChecks:
             )
 
     def _call(self, node: nodes.Call) -> None:
-        syntax = jinja_parser().nodes
+        syntax = self.syntax
 
         if isinstance(node.node, syntax.Name) and node.node.name == "range":
             for arg in node.args:
-                if _big_int(arg):
+                if _big_int(arg, syntax):
                     self._resources(node, "range() over more than 10,000 items")
                     return
 
     def _arithmetic(self, node: nodes.BinExpr) -> None:
-        syntax = jinja_parser().nodes
+        syntax = self.syntax
 
         if isinstance(node, syntax.Pow) and isinstance(node.right, syntax.Const):
             value = node.right.value
             if isinstance(value, int) and value > 64:
                 self._resources(node, "a huge power")
             return
-        if _big_int(node.left) or _big_int(node.right):
+        if _big_int(node.left, syntax) or _big_int(node.right, syntax):
             self._resources(node, "a repetition more than 10,000 times")
 
     def _resources(self, node: nodes.Node, what: str) -> None:
@@ -467,7 +472,7 @@ class _AstChecks:
     # --- data flow: which variables carry the conversation ----------------------------------------------
 
     def _assigned_names(self) -> set[str]:
-        syntax = jinja_parser().nodes
+        syntax = self.syntax
 
         names = set()
         for node in self.all_nodes:
@@ -477,18 +482,18 @@ class _AstChecks:
 
     def _taint(self) -> set[str]:
         """Names that carry the conversation: the request inputs and everything assigned from them."""
-        syntax = jinja_parser().nodes
+        syntax = self.syntax
 
         tainted = set(REQUEST_INPUTS) | {"loop"}
         # name -> names assigned from an expression that reads it; propagated with a worklist (linear).
         feeds: dict[str, set[str]] = {}
         for node in self.all_nodes:
             if isinstance(node, syntax.Assign):
-                targets, sources = _target_names(node.target), [node.node]
+                targets, sources = _target_names(node.target, syntax), [node.node]
             elif isinstance(node, syntax.AssignBlock):
-                targets, sources = _target_names(node.target), list(node.body)
+                targets, sources = _target_names(node.target, syntax), list(node.body)
             elif isinstance(node, syntax.For):
-                targets, sources = _target_names(node.target), [node.iter]
+                targets, sources = _target_names(node.target, syntax), [node.iter]
             elif isinstance(node, (syntax.Macro, syntax.CallBlock)):
                 # Macro parameters are whatever the caller passes: usually messages or tools.
                 tainted.update(arg.name for arg in node.args)
@@ -496,7 +501,7 @@ class _AstChecks:
             else:
                 continue
             for source in sources:
-                for name in _names_read(source):
+                for name in _names_read(source, syntax):
                     feeds.setdefault(name, set()).update(targets)
         todo = list(tainted)
         while todo:
@@ -508,12 +513,12 @@ class _AstChecks:
 
     def _depends(self, expr: nodes.Node) -> bool:
         """Whether the expression reads a variable that carries the conversation."""
-        return not _names_read(expr).isdisjoint(self.tainted)
+        return not _names_read(expr, self.syntax).isdisjoint(self.tainted)
 
     # --- fixed text reaching every prompt ----------------------------------------------------------------
 
     def _injected_text(self) -> None:
-        syntax = jinja_parser().nodes
+        syntax = self.syntax
 
         pieces: list[tuple[str, int]] = []
         stack: list[tuple[nodes.Node, bool]] = [(self.tree, False)]
@@ -564,7 +569,7 @@ class _AstChecks:
 
     def _literals(self, expr: nodes.Node, conditioned: bool) -> list[tuple[str, int]]:
         """The fixed strings an output expression writes when ``conditioned`` is false (else none)."""
-        syntax = jinja_parser().nodes
+        syntax = self.syntax
 
         found: list[tuple[str, int]] = []
         stack: list[tuple[nodes.Node, bool]] = [(expr, conditioned)]
@@ -588,14 +593,12 @@ class _AstChecks:
         return found
 
 
-def _names_read(expr: nodes.Node) -> set[str]:
-    syntax = jinja_parser().nodes
+def _names_read(expr: nodes.Node, syntax: ModuleType) -> set[str]:
 
     return {node.name for node in _walk(expr) if isinstance(node, syntax.Name) and node.ctx == "load"}
 
 
-def _target_names(target: nodes.Node) -> list[str]:
-    syntax = jinja_parser().nodes
+def _target_names(target: nodes.Node, syntax: ModuleType) -> list[str]:
 
     names = []
     for node in _walk(target):
@@ -604,8 +607,7 @@ def _target_names(target: nodes.Node) -> list[str]:
     return names
 
 
-def _big_int(node: nodes.Node) -> bool:
-    syntax = jinja_parser().nodes
+def _big_int(node: nodes.Node, syntax: ModuleType) -> bool:
 
     return (
         isinstance(node, syntax.Const)

@@ -15,6 +15,7 @@ failure falls back to the full import. A differential test holds both paths to t
 from __future__ import annotations
 
 import sys
+import threading
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -42,14 +43,53 @@ class JinjaParser:
 
 
 _LOADED: JinjaParser | None = None
+_LOCK = threading.Lock()
 
 
 def jinja_parser() -> JinjaParser:
     """The parser for chat templates, loaded once per process."""
     global _LOADED
-    if _LOADED is None:
-        _LOADED = load(jinja2_imported="jinja2" in sys.modules)
-    return _LOADED
+    with _LOCK:
+        if _LOADED is None:
+            _LOADED = load(jinja2_imported="jinja2" in sys.modules)
+        return _LOADED
+
+
+class TemplateDoesNotParse(Exception):
+    """A template jinja2 refuses, with jinja2's message and line (whichever copy of jinja2 parsed it)."""
+
+    def __init__(self, message: str, lineno: int | None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.lineno = lineno
+
+
+def parse_template(text: str) -> tuple[jinja_nodes.Template, ModuleType]:
+    """The syntax tree of ``text`` and the node classes it is made of (check it with those, not another copy's).
+
+    Raises :class:`TemplateDoesNotParse` for a template jinja2 refuses. When the parse-only copy itself fails (a
+    jinja2 release whose parser reads something the small environment does not carry), the process switches to
+    jinja2's full Environment and parses again.
+    """
+    global _LOADED
+    parser = jinja_parser()
+    try:
+        return _parse_with(parser, text)
+    except (AttributeError, TypeError, NameError, ImportError):
+        if not parser.parse_only:
+            raise
+    with _LOCK:
+        if _LOADED is parser or _LOADED is None:
+            _LOADED = full_jinja2()
+        full: JinjaParser = _LOADED
+    return _parse_with(full, text)
+
+
+def _parse_with(parser: JinjaParser, text: str) -> tuple[jinja_nodes.Template, ModuleType]:
+    try:
+        return parser.parse(text), parser.nodes
+    except parser.syntax_error as exc:
+        raise TemplateDoesNotParse(exc.message, exc.lineno) from exc  # type: ignore[attr-defined]
 
 
 def load(*, jinja2_imported: bool) -> JinjaParser:
@@ -59,7 +99,7 @@ def load(*, jinja2_imported: bool) -> JinjaParser:
     try:
         return parse_only()
     except Exception:  # an installed jinja2 this loader does not fit: the full import still works
-        for name in [name for name in sys.modules if name == _ALIAS or name.startswith(_ALIAS + ".")]:
+        for name in [name for name in list(sys.modules) if name == _ALIAS or name.startswith(_ALIAS + ".")]:
             del sys.modules[name]
         return full_jinja2()
 
