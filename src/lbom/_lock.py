@@ -255,11 +255,18 @@ def lock(path: str | os.PathLike[str], *, options: ScanOptions | None = None) ->
     what later checks trust, so its digests come from the bytes, never from the cache (the fresh digests are
     recorded in it, as a scan does). A file that cannot be read is an :class:`UnreadableFiles` error, never left
     out of the lock."""
-    from lbom.scan import ScanOptions, scan
+    from lbom.scan import scan
 
     root = os.fspath(path)
-    fresh = replace(options or ScanOptions(), hash=True, rehash=True)
-    return lock_from_scan(scan(root, options=fresh), root)
+    return lock_from_scan(scan(root, options=rehashing(options)), root)
+
+
+def rehashing(options: ScanOptions | None) -> ScanOptions:
+    """``options`` (or the defaults) with hashing and ``rehash`` on: what a lock pins and what ``verify`` compares
+    with it come from the bytes, never from the scan cache."""
+    from lbom.scan import ScanOptions
+
+    return replace(options or ScanOptions(), hash=True, rehash=True)
 
 
 def read_lock(path: str | os.PathLike[str]) -> Lock:

@@ -264,13 +264,12 @@ def _check_license_id(value: str, where: str) -> None:
 
     if known(value):
         return
-    unknown = [value]
+    bad = value
     if any(char in value for char in " ()+"):  # an SPDX expression: MIT OR Apache-2.0, GPL-2.0+ WITH ...
-        unknown = _unknown_in_expression(value)
-        if not [word for word in unknown if not known(word)]:
+        unknown = [word for word in _unknown_in_expression(value) if not known(word)]
+        if not unknown:
             return
-        unknown = [word for word in unknown if not known(word)] or [value]
-    bad = unknown[0]
+        bad = unknown[0]
     raise UsageError(
         f"{where}: unknown license {bad!r}{_license_hint(bad)}; use an SPDX license id or expression, a Hugging "
         'Face Hub license id, or "LicenseRef-<name>" for any other license'

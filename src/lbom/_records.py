@@ -51,14 +51,18 @@ class _Factory:
 HAS_FACTORY = _Factory()
 
 
+Row = tuple[str, str, bool, bool, bool, bool | None]
+"""A field as the generated methods see it: (name, default kind "r"/"d"/"f", init, repr, compare, hash)."""
+
+
 @dataclasses.dataclass(frozen=True)
 class Spec:
     """What decides a class's generated methods: recorded for every decorated class, for the writer and tests."""
 
     key: str
     fingerprint: str
-    fields: tuple[tuple[str, str, bool, bool, bool, bool | None], ...]
-    """(name, default kind "r"/"d"/"f", init, repr, compare, hash) per field, in order."""
+    fields: tuple[Row, ...]
+    """One row per field, in order."""
     frozen: bool
     eq: bool
     post_init: bool
@@ -86,7 +90,7 @@ def _spec(cls: type, options: dict[str, Any]) -> Spec | str:
     frozen = bool(options.get("frozen", False))
     eq = bool(options.get("eq", True))
     post_init = hasattr(cls, "__post_init__")
-    fields: list[tuple[str, str, bool, bool, bool, bool | None]] = []
+    fields: list[Row] = []
     parts = [f"table={TABLE_FORMAT}", f"frozen={frozen}", f"eq={eq}", f"post_init={post_init}"]
     for name, annotation in inspect.get_annotations(cls).items():
         if not isinstance(annotation, str) or annotation.startswith(_NOT_FIELDS):
@@ -95,7 +99,7 @@ def _spec(cls: type, options: dict[str, Any]) -> Spec | str:
         if isinstance(value, dataclasses.Field):
             if getattr(value, "kw_only", dataclasses.MISSING) not in (dataclasses.MISSING, False):
                 return f"field {name} is keyword-only"
-            row = (name, _kind(value.default, value.default_factory), value.init, value.repr, value.compare, value.hash)
+            row = _row(name, value)
         else:
             row = (name, _kind(value, dataclasses.MISSING), True, True, True, None)
         fields.append(row)
@@ -158,9 +162,13 @@ _FIELDWISE_EQ = sys.version_info >= (3, 13)
 tuples of the fields. The table holds both and each Python gets its own."""
 
 
-def _rows(fields: tuple[dataclasses.Field[Any], ...]) -> tuple[tuple[str, str, bool, bool, bool, bool | None], ...]:
+def _rows(fields: tuple[dataclasses.Field[Any], ...]) -> tuple[Row, ...]:
     """The fields as :class:`Spec` lists them, read from what the standard decorator made of the class."""
-    return tuple((f.name, _kind(f.default, f.default_factory), f.init, f.repr, f.compare, f.hash) for f in fields)
+    return tuple(_row(f.name, f) for f in fields)
+
+
+def _row(name: str, f: dataclasses.Field[Any]) -> Row:
+    return (name, _kind(f.default, f.default_factory), f.init, f.repr, f.compare, f.hash)
 
 
 def _kind(default: object, default_factory: object) -> str:

@@ -20,7 +20,7 @@ import stat
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from lbom._lock import Lock, LockedModel, companion_files, lock_from_scan, read_lock, unreadable
+from lbom._lock import Lock, LockedModel, companion_files, lock_from_scan, read_lock, rehashing, unreadable
 from lbom._records import dataclass
 from lbom.errors import InputError, UsageError
 from lbom.model import JsonValue, ScanResult
@@ -144,14 +144,14 @@ def verify(
 
     ``options`` are the scan's (``jobs``, ``cache``, ``cache_dir``); hashing and ``rehash`` are always on, so no
     digest comes from the cache."""
-    from lbom.scan import ScanOptions, scan
+    from lbom.scan import scan
 
     if (lock is None) == (sha256sums is None):
         raise UsageError("verify needs exactly one of a lock file (--lock) or a SHA256SUMS file (--sha256sums)")
     root = os.fspath(path)
     if not os.path.exists(root):
         raise InputError(root, "no such file or directory")
-    fresh = replace(options or ScanOptions(), hash=True, rehash=True)
+    fresh = rehashing(options)
     if sha256sums is not None:
         return verify_sha256sums(root, os.fspath(sha256sums), fresh)
     assert lock is not None
@@ -209,13 +209,14 @@ def _present(path: str) -> tuple[int, str] | str | None:
     """(size, SHA-256) of a file that is there, why it cannot be read (a string), or None when it is not there.
     Only regular files are opened (a FIFO would block)."""
     from lbom._hashing import digest_file
+    from lbom.scan import _os_problem
 
     try:
         st = os.stat(path)
     except FileNotFoundError:
         return None
     except OSError as exc:
-        return _os_reason(exc)
+        return _os_problem(exc)
     if stat.S_ISDIR(st.st_mode):
         return "is a directory"
     if not stat.S_ISREG(st.st_mode):
@@ -223,12 +224,8 @@ def _present(path: str) -> tuple[int, str] | str | None:
     try:
         (digest,) = digest_file(path, ("sha256",))
     except OSError as exc:
-        return _os_reason(exc)
+        return _os_problem(exc)
     return st.st_size, digest.hex
-
-
-def _os_reason(exc: OSError) -> str:
-    return (exc.strerror or str(exc)).lower() if exc.strerror else str(exc)
 
 
 def compare_locks(expected: Lock, actual: Lock) -> VerifyResult:

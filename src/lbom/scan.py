@@ -154,7 +154,8 @@ def _listdir_or_empty(directory: str) -> list[str]:
 
 
 def _os_problem(exc: OSError) -> str:
-    return (exc.strerror or str(exc)).lower() if exc.strerror else str(exc)
+    """What went wrong, for a finding: the OS's own words in lower case ("permission denied"), else the error."""
+    return exc.strerror.lower() if exc.strerror else str(exc)
 
 
 def _walk(root: str, found: _Discovery) -> None:
@@ -284,9 +285,13 @@ def scan(
     findings = list(found.findings)
     allowed = _confinement(options.confine_to)
     if allowed is not None:
-        outside = [c for c in found.candidates if not allowed(c.real_path)]
-        findings.extend(_outside_finding(c.display_path) for c in outside)
-        found.candidates[:] = [c for c in found.candidates if allowed(c.real_path)]
+        kept = []
+        for candidate in found.candidates:
+            if allowed(candidate.real_path):
+                kept.append(candidate)
+            else:
+                findings.append(_outside_finding(candidate.display_path))
+        found.candidates[:] = kept
     read_text = _confined_reader(allowed) if allowed is not None else None
     single_file = len(path_list) == 1 and len(found.candidates) == 1 and not os.path.isdir(path_list[0])
     read_files: list[ReadFile] = []

@@ -174,14 +174,15 @@ def analyse_template(
 
     With a ``memo``, a template text this analyser has seen before is not parsed again.
     """
-    notes: list[_Note] | None = None
-    key = memo_key(template.text) if memo is not None else None
-    if memo is not None and key is not None:
-        notes = _decode_notes(memo.get(key))
-    if notes is None:
+    if memo is None:
         notes = _analyse(template.text)
-        if memo is not None and key is not None:
-            memo.put(key, _encode_notes(notes))
+    else:
+        key = memo_key(template.text)
+        remembered = _decode_notes(memo.get(key))
+        if remembered is None:
+            remembered = _analyse(template.text)
+            memo.put(key, _encode_notes(remembered))
+        notes = remembered
     return [
         Finding(rule_id, severity, message, file, _where(template, line), remedy)
         for rule_id, severity, message, line, remedy in notes
@@ -594,12 +595,10 @@ class _AstChecks:
 
 
 def _names_read(expr: nodes.Node, syntax: ModuleType) -> set[str]:
-
     return {node.name for node in _walk(expr) if isinstance(node, syntax.Name) and node.ctx == "load"}
 
 
 def _target_names(target: nodes.Node, syntax: ModuleType) -> list[str]:
-
     names = []
     for node in _walk(target):
         if isinstance(node, (syntax.Name, syntax.NSRef)):
@@ -608,7 +607,6 @@ def _target_names(target: nodes.Node, syntax: ModuleType) -> list[str]:
 
 
 def _big_int(node: nodes.Node, syntax: ModuleType) -> bool:
-
     return (
         isinstance(node, syntax.Const)
         and isinstance(node.value, int)

@@ -34,18 +34,17 @@ class CacheFlags:
     def scan_options(self, paths: Sequence[str], **fields: Any) -> ScanOptions:
         """ScanOptions for scanning ``paths`` with these flags (plus any other ScanOptions ``fields``). Says on
         stderr when the cache is not used because it lies inside a scanned folder (l-bom never writes there)."""
-        from lbom.scan import ScanOptions
+        from lbom.scan import ScanOptions, cache_directory
 
-        if not self.no_cache:
-            from lbom._cache import default_cache_dir, is_inside
-            from lbom._cli import warn
-
-            directory = self.cache_dir or default_cache_dir()
-            if is_inside(directory, paths):
-                warn(f"note: cache not used: {directory} is inside a scanned folder")
-        return ScanOptions(
+        options = ScanOptions(
             jobs=self.jobs, cache=not self.no_cache, cache_dir=self.cache_dir, rehash=self.rehash, **fields
         )
+        if options.cache and cache_directory(options, paths) is None:
+            from lbom._cache import default_cache_dir
+            from lbom._cli import warn
+
+            warn(f"note: cache not used: {options.cache_dir or default_cache_dir()} is inside a scanned folder")
+        return options
 
 
 _OPTIONS = (

@@ -107,7 +107,7 @@ def verify_store_blobs_mode(paths: tuple[str, ...], fmt: str) -> bool:
     from lbom._stores.verify import MISMATCHED, SKIPPED, verify_store_blobs
 
     if not paths:
-        store_paths_for_no_path(
+        paths = store_paths_for_no_path(
             "verifying",
             "no PATH given and no model store found (looked in: {looked}); "
             "or verify a PATH with --lock FILE or --sha256sums FILE",
