@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import hashlib
 import json
 import os
 import sqlite3
@@ -27,6 +26,7 @@ from collections.abc import Iterator, Sequence
 
 from lbom._formats.interface import Limits
 from lbom._records import dataclass
+from lbom._sha256 import sha256_hex
 from lbom.model import Finding, ModelHeader
 
 DB_NAME = "scan-cache.sqlite3"
@@ -128,7 +128,7 @@ def cache_context(limits: Limits) -> str:
         "sources": _source_fingerprint(),
     }
     text = json.dumps(parts, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
+    return sha256_hex(text.encode())[:32]
 
 
 def _source_fingerprint() -> list[tuple[str, int, int]]:

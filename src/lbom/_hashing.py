@@ -8,7 +8,6 @@ pass over the file, so extra digests (``--digest sha256,blake3``) cost CPU, not 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import threading
 from collections.abc import Callable, Iterable
@@ -111,6 +110,8 @@ def _new_hasher(name: str) -> _Hasher:
         # blake3's own threads would compete with the scanner's workers; one thread per file is the plan.
         hasher: _Hasher = module.blake3()
         return hasher
+    import hashlib  # here, not at the top: a --no-hash scan never loads OpenSSL
+
     return hashlib.new(name)
 
 

@@ -11,7 +11,6 @@ numbering that does not match the file names. The index is read with the sidecar
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import os
 import re
@@ -115,6 +114,8 @@ def _display(directory: str, read_files: list[ReadFile], name: str) -> tuple[str
 
 
 def _index_entry(path: str, relative: str, text: str, parts: list[ReadFile]) -> FileEntry:
+    import hashlib  # only for sharded models: start-up of the common scan stays without OpenSSL
+
     raw = text.encode("utf-8")
     algorithms = sorted({d.algorithm for part in parts for d in part.digests})
     digests = []

@@ -144,9 +144,9 @@ class ChatTemplate:
 
     @property
     def sha256(self) -> str:
-        import hashlib
+        from lbom._sha256 import sha256_hex
 
-        return hashlib.sha256(self.text.encode("utf-8", "surrogatepass")).hexdigest()
+        return sha256_hex(self.text.encode("utf-8", "surrogatepass"))
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,9 @@ print(" ".join(sorted(before)))
 """
 
 NEVER_ON_THE_JSON_SCAN_PATH = {
+    # --no-hash: ids, cache keys and template digests use CPython's own SHA-256 (lbom._sha256), not OpenSSL
+    "hashlib",
+    "_hashlib",
     "numpy",
     "rich.table",
     "spdx_tools",

@@ -17,7 +17,6 @@ The walk is iterative (no recursion driven by the template) and the template siz
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -29,6 +28,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from lbom._checks.jinja_parser import TemplateDoesNotParse, parse_template
 from lbom._records import dataclass
+from lbom._sha256 import sha256
 from lbom.model import ChatTemplate, Finding, ModelArtifact, Severity
 
 if TYPE_CHECKING:
@@ -230,7 +230,7 @@ def memo_key(text: str) -> str:
                 st = None
             parts.append(f"{source}:{st.st_size}:{st.st_mtime_ns}" if st is not None else f"{source}:-")
         _ANALYSER = "\x00".join(parts)
-    digest = hashlib.sha256(_ANALYSER.encode("utf-8", "surrogatepass"))
+    digest = sha256(_ANALYSER.encode("utf-8", "surrogatepass"))
     digest.update(b"\x00")
     digest.update(text.encode("utf-8", "surrogatepass"))
     return digest.hexdigest()
