@@ -237,8 +237,8 @@ def _lbom__checks_jinja_parser_JinjaParser(_rec_cls: Any, _rec_d: Any, _rec_f: A
     return {'__init__': __init__, '__repr__': __repr__, '__eq__': __eq__, '__hash__': __hash__, '__setattr__': __setattr__, '__delattr__': __delattr__}
 
 
-def _lbom__cli_cache_options_CacheFlags(_rec_cls: Any, _rec_d: Any, _rec_f: Any, _rec_hf: Any, _rec_fie: Any, _rec_fieldwise: bool) -> dict[str, Any]:
-    # lbom._cli.cache_options.CacheFlags
+def _lbom__cli_flags_CacheFlags(_rec_cls: Any, _rec_d: Any, _rec_f: Any, _rec_hf: Any, _rec_fie: Any, _rec_fieldwise: bool) -> dict[str, Any]:
+    # lbom._cli.flags.CacheFlags
     _rec_object = object
     def __init__(self, jobs=_rec_d['jobs'], cache_dir=_rec_d['cache_dir'], no_cache=_rec_d['no_cache'], rehash=_rec_d['rehash']):
         _rec_object.__setattr__(self, 'jobs', jobs)
@@ -3081,7 +3081,7 @@ METHODS: dict[str, tuple[str, Callable[..., dict[str, Any]]]] = {
     'lbom._checks.CheckContext': ('table=2;frozen=True;eq=True;post_init=False;template_memo:d:True:True:True:None:chat_template.TemplateMemo | None', _lbom__checks_CheckContext),
     'lbom._checks.chat_template._Report': ('table=2;frozen=False;eq=True;post_init=False;notes:f:True:True:True:None:list[_Note];counts:f:True:True:True:None:dict[str, int]', _lbom__checks_chat_template__Report),
     'lbom._checks.jinja_parser.JinjaParser': ('table=2;frozen=True;eq=True;post_init=False;nodes:r:True:True:True:None:ModuleType;parse:r:True:True:True:None:Callable[[str], jinja_nodes.Template];syntax_error:r:True:True:True:None:type[Exception];parse_only:r:True:True:True:None:bool', _lbom__checks_jinja_parser_JinjaParser),
-    'lbom._cli.cache_options.CacheFlags': ('table=2;frozen=True;eq=True;post_init=False;jobs:d:True:True:True:None:int | None;cache_dir:d:True:True:True:None:str | None;no_cache:d:True:True:True:None:bool;rehash:d:True:True:True:None:bool', _lbom__cli_cache_options_CacheFlags),
+    'lbom._cli.flags.CacheFlags': ('table=2;frozen=True;eq=True;post_init=False;jobs:d:True:True:True:None:int | None;cache_dir:d:True:True:True:None:str | None;no_cache:d:True:True:True:None:bool;rehash:d:True:True:True:None:bool', _lbom__cli_flags_CacheFlags),
     'lbom._diff.DiffResult': ('table=2;frozen=True;eq=True;post_init=False;old:r:True:True:True:None:str;new:r:True:True:True:None:str;added_models:d:True:True:True:None:tuple[str, ...];removed_models:d:True:True:True:None:tuple[str, ...];changed_models:d:True:True:True:None:tuple[ModelDiff, ...];size_only:d:True:True:True:None:tuple[str, ...];size_only_sides:d:True:True:True:None:tuple[str, ...]', _lbom__diff_DiffResult),
     'lbom._diff.FileDiff': ('table=2;frozen=True;eq=True;post_init=False;path:r:True:True:True:None:str;kind:r:True:True:True:None:str;old_sha256:d:True:True:True:None:str | None;new_sha256:d:True:True:True:None:str | None;old_size:d:True:True:True:None:int | None;new_size:d:True:True:True:None:int | None', _lbom__diff_FileDiff),
     'lbom._diff.FindingRef': ('table=2;frozen=True;eq=True;post_init=False;rule_id:r:True:True:True:None:str;severity:r:True:True:True:None:str;location:r:True:True:True:None:str;message:r:True:True:True:None:str', _lbom__diff_FindingRef),

@@ -25,6 +25,10 @@ NEVER_ON_THE_JSON_SCAN_PATH = {
     # --no-hash: ids, cache keys and template digests use CPython's own SHA-256 (lbom._sha256), not OpenSSL
     "hashlib",
     "_hashlib",
+    # a plain scan command line is parsed without Click (lbom._cli.fast), and uuid is for SBOM ids only
+    "click",
+    "uuid",
+    "platform",
     "numpy",
     "rich.table",
     "spdx_tools",

@@ -1,7 +1,9 @@
 """The ``l-bom`` command: a thin Click client of the library.
 
 Commands live one per module in this package and are imported only when invoked (``COMMANDS`` maps a name to
-``module:attribute``), so ``l-bom version`` starts without importing the readers, Rich or any SBOM library.
+``module:attribute``), so ``l-bom version`` starts without importing the readers, Rich or any SBOM library. The
+Click group is in :mod:`lbom._cli.group`; plain ``l-bom scan`` and ``l-bom version`` command lines take a fast
+path that does not import Click at all (:mod:`lbom._cli.fast`, held equal to Click's parsing by a test).
 
 Exit codes (documented in README.md):
   0  success
@@ -13,11 +15,8 @@ Exit codes (documented in README.md):
 
 from __future__ import annotations
 
-import importlib
 import sys
 from typing import Any
-
-import click
 
 EXIT_OK = 0
 EXIT_GATE = 1
@@ -41,53 +40,21 @@ COMMANDS: dict[str, str] = {
 }
 
 
-class LazyGroup(click.Group):
-    """A group whose subcommands are imported on first use."""
+def __getattr__(name: str) -> Any:
+    if name == "cli":  # the Click group, imported on first use
+        from lbom._cli.group import cli
 
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(COMMANDS)
-
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        target = COMMANDS.get(cmd_name)
-        if target is None:
-            return None
-        module_name, attribute = target.split(":")
-        module = importlib.import_module(f"lbom._cli.{module_name}")
-        command: click.Command = getattr(module, attribute)
-        return command
-
-
-def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
-    if not value or ctx.resilient_parsing:
-        return
-    from lbom._version import tool_version
-
-    click.echo(f"l-bom {tool_version()}")
-    ctx.exit(0)
-
-
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("-v", "--verbose", is_flag=True, help="Show tracebacks for errors (for bug reports).")
-@click.option(
-    "--version",
-    is_flag=True,
-    expose_value=False,
-    is_eager=True,
-    callback=_print_version,
-    help="Print the version and exit.",
-)
-@click.pass_context
-def cli(ctx: click.Context, verbose: bool) -> None:
-    """l-bom: a Software Bill of Materials for local model files, read from their headers, never executed."""
-    ctx.ensure_object(dict)
-    ctx.obj["verbose"] = verbose
+        return cli
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def warn(message: str) -> None:
     """One line on stderr, prefixed, with control characters escaped."""
     from lbom._render.terminal import escape_control
 
-    click.echo(f"l-bom: {escape_control(message)}", err=True)
+    stream = sys.stderr
+    stream.write(f"l-bom: {escape_control(message)}\n")
+    stream.flush()
 
 
 def store_paths_for_no_path(doing: str, nothing_found: str) -> tuple[str, ...]:
@@ -116,19 +83,12 @@ def main(argv: list[str] | None = None) -> Any:
         rest = args[len(options_part) :]
         args = ["--verbose", *(a for a in options_part if a not in ("-v", "--verbose")), *rest]
     try:
-        # Without standalone mode, click returns (not raises) the code of ctx.exit(N): keep it, or gate
-        # failures (exit 1) would turn into success.
-        code = cli.main(args=args, prog_name="l-bom", standalone_mode=False)
+        from lbom._cli.fast import fast_command
+
+        command = fast_command(args)
+        code = _run_click(args) if command is None else command()
         if isinstance(code, int) and not isinstance(code, bool) and code != EXIT_OK:
             return sys.exit(code)
-    except click.exceptions.Exit as exc:
-        return sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
-        warn("aborted")
-        return sys.exit(130)
-    except click.ClickException as exc:
-        exc.show()
-        return sys.exit(EXIT_USAGE)
     except Error as exc:
         if verbose:
             import traceback
@@ -149,3 +109,23 @@ def main(argv: list[str] | None = None) -> Any:
         warn(f"internal error: {type(exc).__name__}: {exc} (run with -v for a traceback and please report it)")
         return sys.exit(EXIT_INTERNAL)
     return sys.exit(EXIT_OK)
+
+
+def _run_click(args: list[str]) -> Any:
+    """Run ``args`` through the Click group; Click's own exceptions become exit codes here."""
+    import click
+
+    from lbom._cli.group import cli
+
+    try:
+        # Without standalone mode, click returns (not raises) the code of ctx.exit(N): keep it, or gate
+        # failures (exit 1) would turn into success.
+        return cli.main(args=args, prog_name="l-bom", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.exceptions.Abort:
+        warn("aborted")
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return EXIT_USAGE

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 
-from lbom._cli.cache_options import CacheFlags, cache_options, terminal_progress
+from lbom._cli.cache_options import CacheFlags, cache_options
 from lbom._render.interface import OutputFormat
 
 _SEVERITIES = ("info", "low", "medium", "high", "critical")
@@ -98,81 +96,25 @@ def scan_command(
     PATH may also be an https:// URL or hf://org/repo[@revision][/file]: only the header bytes are fetched
     (HTTP Range requests), unless --hash asks for a full streaming hash.
     """
-    from lbom._cli import EXIT_GATE, EXIT_INPUT, store_paths_for_no_path, warn
-    from lbom._cli.output import write_output
-    from lbom._render import RenderOptions, render_chunks
-    from lbom.errors import UsageError
-    from lbom.model import Severity
-    from lbom.scan import R_NOT_MODEL, scan
+    from lbom._cli.scan_run import run_scan
 
-    if not paths:
-        paths = store_paths_for_no_path(
-            "scanning", "scan needs a PATH (a model file or a folder); no model store found (looked in: {looked})"
-        )
-    if full_hash and no_hash:
-        raise UsageError("--hash and --no-hash contradict each other")
-    if hf_app_port is not None and hf_sdk != "docker":
-        raise UsageError("--hf-app-port only applies with --hf-sdk docker")
-    fmt_enum = OutputFormat(fmt)
-    if fmt_enum is OutputFormat.HF_README and (hf_title is None):
-        pass  # the renderer derives a title from the model
-    from lbom._hashing import normalise_algorithms
-
-    digests = normalise_algorithms(digest_names.split(","))
-    if no_hash and digests != ("sha256",):
-        raise UsageError("--digest needs hashing: drop --no-hash")
-    with terminal_progress(progress) as display:
-        options = cache_flags.scan_options(
-            paths,
-            hash=not no_hash,
-            digests=digests,
-            list_unknown=list_all,
-            progress=display,
-            remote_hash=full_hash,
-            allow_full_download=allow_full_download,
-        )
-        result = scan(list(paths), options=options)
-    # A single file that cannot be read is the whole outcome (exit 3), so say "error", not "warning".
-    level = "error" if result.single_file and not result.models else "warning"
-    for finding in result.findings:
-        warn(f"{level}: {finding.file}: {finding.message}")
-    for model in result.models:
-        for finding in model.findings:
-            if finding.severity >= Severity.HIGH:
-                warn(f"warning: {finding.file or model.path}: {finding.message}")
-    not_models = [f for f in result.findings if f.rule_id == R_NOT_MODEL and f.severity >= Severity.MEDIUM]
-    if result.single_file and not result.models:
-        ctx = click.get_current_context()
-        if not not_models:
-            warn(f"error: {paths[0]}: could not be read")
-        ctx.exit(EXIT_INPUT)
-    text = render_chunks(
-        result,
-        fmt_enum,
-        RenderOptions(
-            hf_title=hf_title,
-            hf_short_description=hf_short_description,
-            hf_sdk=hf_sdk,
-            hf_app_file=hf_app_file,
-            hf_app_port=hf_app_port,
-            width=_table_width(output) if fmt_enum is OutputFormat.TABLE else None,
-        ),
+    code = run_scan(
+        paths=paths,
+        fmt=fmt,
+        output=output,
+        no_hash=no_hash,
+        full_hash=full_hash,
+        allow_full_download=allow_full_download,
+        digest_names=digest_names,
+        cache_flags=cache_flags,
+        progress=progress,
+        list_all=list_all,
+        fail_on=fail_on,
+        hf_title=hf_title,
+        hf_short_description=hf_short_description,
+        hf_sdk=hf_sdk,
+        hf_app_file=hf_app_file,
+        hf_app_port=hf_app_port,
     )
-    write_output(text, output)
-    if fail_on is not None:
-        threshold = Severity(fail_on)
-        if any(f.severity >= threshold for f in result.all_findings):
-            click.get_current_context().exit(EXIT_GATE)
-
-
-def _table_width(output: str | None) -> int | None:
-    """The table's width: $COLUMNS when set, else the terminal's when printing to one, else the renderer's 160."""
-    import os
-
-    if os.environ.get("COLUMNS", "").strip().isdigit():
-        return max(40, int(os.environ["COLUMNS"]))
-    if output in (None, "-") and sys.stdout.isatty():
-        import shutil
-
-        return max(40, shutil.get_terminal_size((160, 24)).columns)
-    return None
+    if code:
+        click.get_current_context().exit(code)
