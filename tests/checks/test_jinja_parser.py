@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import sys
 
 import pytest
@@ -32,6 +33,11 @@ SNIPPETS = {
     "block": "{% block b %}x{% endblock %}",
     "attr filter": "{{ x | attr('__class__') }}{{ cycler.__init__.__globals__ }}",
     "unicode name": "{{ ünïcode }}",
+    "ascii name running into unicode": "{{ abcé }}{{ a·b }}{{ ab\u0301c }}{{ x\u0663 }}{% set ñ = 1 %}{{ ñ }}",
+    "cjk name": "{{ 名前 }}{% for 項目 in messages %}{{ 項目 }}{% endfor %}",
+    "unicode after a name": "{{ x }}é {{ y|upper }}€",
+    "error: a symbol that is no name": "{{ abc€ }}",
+    "error: zero width space in a name": "{{ ab\u200bc }}",
     "error: unclosed for": "{% for m in messages %}",
     "error: unclosed expression": "{{ x",
     "error: empty if": "{% if %}{% endif %}",
@@ -135,3 +141,37 @@ def test_a_literal_python_cannot_hold_is_a_finding_not_a_crash(
     notes = tpl._analyse("{{ " + "9" * 5000 + " }}")  # int() refuses 4,300+ digits: jinja2's lexer raises
     assert [(note[0], note[1]) for note in notes] == [(tpl.R_PARSE, tpl.Severity.MEDIUM)]
     assert "does not parse" in notes[0][2]
+
+
+def test_name_pattern_matches_as_jinja2s_does() -> None:
+    from jinja2._identifier import pattern as jinja2_pattern
+
+    ours = loader._NamePattern()
+    pieces = [
+        "a",
+        "Z",
+        "_",
+        "0",
+        "9",
+        " ",
+        ".",
+        "(",
+        "é",
+        "·",
+        "\u0301",
+        "\u0663",
+        "€",
+        "名",
+        "\u200b",
+        "ß",
+        "\U0001d400",
+    ]
+    texts = ["".join(combo) for combo in itertools.product(pieces, repeat=3)]
+    texts += ["", "hello_world", "x" * 50 + "é", "messages[0].content"]
+    for text in texts:
+        for pos in range(len(text) + 1):
+            for endpos in (len(text), max(pos, len(text) - 1)):
+                expected = jinja2_pattern.match(text, pos, endpos)
+                got = ours.match(text, pos, endpos)
+                assert (got and got.span()) == (expected and expected.span()), (text, pos, endpos)
+    assert ours.pattern == jinja2_pattern.pattern

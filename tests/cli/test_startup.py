@@ -85,6 +85,8 @@ def test_a_repeated_scan_of_a_model_with_a_chat_template_imports_even_less(tmp_p
     # The example carries a chat template: the first scan parses it, with jinja2's parser alone (not its engine).
     assert "lbom._checks._jinja.parser" in first
     assert _matching(first, {"jinja2"}) == set()
+    # ... and without the modules jinja2.utils would bring (lbom._checks.jinja_parser stands in for it)
+    assert _matching(first, {"random", "urllib.parse", "ipaddress", "lbom._checks._jinja._source_utils"}) == set()
     assert _matching(second, NOT_ON_A_REPEATED_SCAN) == set()
 
 
