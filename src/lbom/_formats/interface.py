@@ -120,6 +120,24 @@ class LocalFileSource:
         self.bytes_read += len(data)
         return data
 
+    def readinto_at(self, offset: int, buffer: memoryview) -> int:
+        """Read up to ``len(buffer)`` bytes at ``offset`` straight into ``buffer``; fewer only at EOF. Spares the
+        caller a bytes object per read, and with it a page fault per page read (see ``gguf._Window``)."""
+        preadv = getattr(os, "preadv", None)
+        done = 0
+        while done < len(buffer) and offset + done < self._size:
+            if preadv is not None:
+                count = preadv(self._fd, [buffer[done:]], offset + done)
+            else:  # no preadv (Windows): one copy
+                chunk = os.pread(self._fd, len(buffer) - done, offset + done)
+                count = len(chunk)
+                buffer[done : done + count] = chunk
+            if not count:
+                break
+            done += count
+        self.bytes_read += done
+        return done
+
     def close(self) -> None:
         if self._fd >= 0:
             os.close(self._fd)
