@@ -87,6 +87,8 @@ class CachedRead:
 
 @dataclass(frozen=True)
 class CacheInfo:
+    """What ``l-bom cache info`` reports: where the cache is, its size, and how many entries it holds."""
+
     path: str
     exists: bool
     bytes_on_disk: int

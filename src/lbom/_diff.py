@@ -45,6 +45,8 @@ class ModelSnapshot:
 
 @dataclass(frozen=True)
 class FileDiff:
+    """A file added, removed or changed between two documents, with its digests and sizes on each side."""
+
     path: str
     kind: str  # "added", "removed", "changed"
     old_sha256: str | None = None
@@ -65,6 +67,8 @@ class FileDiff:
 
 @dataclass(frozen=True)
 class FindingRef:
+    """A finding as a diff compares it: rule, severity, where and what."""
+
     rule_id: str
     severity: str
     location: str

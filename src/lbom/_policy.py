@@ -107,6 +107,8 @@ class Override:
 
 @dataclass(frozen=True)
 class Policy:
+    """A loaded policy file: the rules for every model, and overrides for models matched by path."""
+
     base: PolicyRules
     overrides: tuple[Override, ...] = ()
     source: str = "policy"
@@ -346,6 +348,8 @@ def _ignores(value: Any, where: str) -> tuple[Ignore, ...]:
 
 @dataclass(frozen=True)
 class IgnoredFinding:
+    """A finding the policy ignores, with the reason it gives."""
+
     finding: Finding
     reason: str
 

@@ -105,6 +105,8 @@ class Candidate:
 
 @dataclass
 class _Discovery:
+    """What a walk of the scanned paths found: files to read, problems met on the way, and each folder's entries."""
+
     candidates: list[Candidate] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     directories: dict[str, set[str]] = field(default_factory=dict)

@@ -157,6 +157,8 @@ class TemplateMemo(Protocol):
 
 @dataclass
 class _Report:
+    """Notes of one template analysis, with a count per rule so a rule is reported a bounded number of times."""
+
     notes: list[_Note] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
 

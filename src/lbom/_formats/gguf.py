@@ -163,6 +163,8 @@ def _anonymous_buffer(size: int) -> mmap.mmap | bytearray:
 
 @dataclass
 class _State:
+    """The reader's position in the header window, its findings and what it may still keep."""
+
     sink: FindingSink
     limits: Limits
     e: str  # struct byte-order prefix
@@ -263,6 +265,8 @@ def _scalar(vtype: int, raw: Any) -> JsonValue:
 
 @dataclass
 class _ArrayFrame:
+    """An array being read: element type and count, elements done, and the preview kept."""
+
     elem_type: int
     count: int
     done: int = 0
@@ -588,6 +592,8 @@ def _read_value(st: _State, vtype: int, key: str) -> JsonValue:
 
 @dataclass
 class _Parsed:
+    """What the header held: version, byte order, keys and values (with their types) and tensor infos."""
+
     version: int | None = None
     byte_order: str = "little"
     kv: dict[str, JsonValue] = field(default_factory=dict)

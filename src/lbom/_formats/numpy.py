@@ -59,6 +59,8 @@ def sniff(head: bytes, filename: str) -> bool:
 
 @dataclass(frozen=True)
 class NpyHeader:
+    """The header of a ``.npy`` array: dtype, shape, order, and where the data starts."""
+
     dtype: str
     shape: tuple[int, ...]
     fortran_order: bool

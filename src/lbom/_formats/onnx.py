@@ -119,6 +119,8 @@ class _Reader:
 
 @dataclass
 class _Graph:
+    """What a walk of an ONNX graph collected: inputs, outputs, operators, initializers, external data."""
+
     inputs: list[JsonValue] = field(default_factory=list)
     outputs: list[JsonValue] = field(default_factory=list)
     ops: Counter[str] = field(default_factory=Counter)

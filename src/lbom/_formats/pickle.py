@@ -107,6 +107,8 @@ _PROTOCOL0_OPENING = re.compile(
 
 @dataclass(eq=False)
 class Global:
+    """A GLOBAL/STACK_GLOBAL reference in a pickle: module, name and the opcode's offset."""
+
     module: str
     name: str
     offset: int
@@ -130,11 +132,15 @@ class Call:
 
 @dataclass(eq=False)
 class PersistentId:
+    """A persistent id a pickle loads (torch uses them for tensor storages)."""
+
     pid: Any
 
 
 @dataclass(eq=False)
 class PickledDict:
+    """A dict as the pickle walk rebuilds it: its items, in order."""
+
     items: list[tuple[Any, Any]] = field(default_factory=list)
 
 
@@ -574,6 +580,8 @@ def report_globals(globals_seen: list[Global], sink: FindingSink, where_by_globa
 
 @dataclass(frozen=True)
 class _Storage:
+    """A torch storage named by a persistent id: its key, dtype and element count."""
+
     key: str
     dtype: str | None
     numel: int | None
@@ -604,6 +612,8 @@ _REBUILD_TENSOR = frozenset({"_rebuild_tensor", "_rebuild_tensor_v2", "_rebuild_
 
 @dataclass(frozen=True)
 class FoundTensor:
+    """A tensor found in a checkpoint's pickle: name, dtype, shape and its storage."""
+
     name: str
     dtype: str
     shape: tuple[int, ...]
@@ -694,6 +704,8 @@ _CONTAINERS = (Call, PickledDict, list, tuple)
 
 @dataclass
 class _Collected:
+    """What the opcode walk of one pickle gathered: globals, their places, roots and protocol."""
+
     sink: FindingSink
     limits: Limits
     ops_budget: list[int]

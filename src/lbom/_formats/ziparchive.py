@@ -90,6 +90,8 @@ class _SourceFile(io.RawIOBase):
 
 @dataclass(frozen=True)
 class _Directory:
+    """A zip's central directory as its end record gives it: entry count and size."""
+
     entries: int
     size: int
 

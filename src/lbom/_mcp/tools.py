@@ -93,6 +93,8 @@ def confine(config: ServerConfig, path: str) -> str:
 
 @dataclass(frozen=True)
 class _Plan:
+    """What a tool call will scan, what it leaves out and how much it reads."""
+
     targets: list[str]
     """What to pass to scan: the path itself, or the confined files when some had to be left out."""
     skipped: list[str]
@@ -304,6 +306,8 @@ _PATH = {
 
 @dataclass(frozen=True)
 class ToolSpec:
+    """One MCP tool: its name, title, description, input and output schemas and function."""
+
     name: str
     title: str
     description: str

@@ -54,6 +54,8 @@ class HubFile:
 
 @dataclass(frozen=True)
 class HubListing:
+    """The files of a Hugging Face repository at a resolved commit, and the endpoint they come from."""
+
     target: HubTarget
     commit: str
     """The resolved commit hash, or the requested revision when the hub did not report one."""

@@ -53,6 +53,8 @@ def locations(environ: Mapping[str, str], home: str) -> list[tuple[str, str]]:
 
 @dataclass(frozen=True)
 class Layer:
+    """A layer of an Ollama manifest: media type, digest, size and its blob file."""
+
     media_type: str
     digest_hex: str
     size: int | None
@@ -69,6 +71,8 @@ class Layer:
 
 @dataclass(frozen=True)
 class Manifest:
+    """An Ollama model manifest: where it is, the model it names and its layers."""
+
     path: str
     registry: str
     namespace: str

@@ -65,6 +65,8 @@ ONE_MODEL_FORMATS = ("hf-readme",)
 
 @dataclass(frozen=True)
 class AppConfig:
+    """What the GUI server serves: its folders, access token, host policy and folder labels."""
+
     roots: Roots
     token: str
     host_policy: HostPolicy
