@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import threading
+from _thread import _local
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
@@ -33,15 +33,17 @@ class _Hasher(Protocol):
     def hexdigest(self) -> str: ...
 
 
-_local = threading.local()
+_buffers = _local()
+"""Per-thread read buffers (``_thread._local`` is ``threading.local``; importing threading is left to scans
+that hash on worker threads)."""
 
 
 def _thread_buffer() -> bytearray:
     """The calling thread's read buffer, allocated once per thread and reused for every file it hashes."""
-    buffer: bytearray | None = getattr(_local, "buffer", None)
+    buffer: bytearray | None = getattr(_buffers, "buffer", None)
     if buffer is None:
         buffer = bytearray(CHUNK_BYTES)
-        _local.buffer = buffer
+        _buffers.buffer = buffer
     return buffer
 
 

@@ -9,8 +9,8 @@ sequential scans give byte-identical documents), and all cache traffic stays on 
 from __future__ import annotations
 
 import os
-import threading
 import time
+from _thread import allocate_lock
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import field
@@ -25,6 +25,7 @@ from lbom.model import FileDigest, Finding, ModelHeader, Severity
 from lbom.scan import Candidate, ProgressEvent, ReadFile, ScanOptions, cache_directory
 
 if TYPE_CHECKING:
+    import threading
     from concurrent.futures import Future, ThreadPoolExecutor
 
 R_UNREADABLE = "LBOM-SCAN-002"
@@ -76,9 +77,10 @@ def read_all(candidates: list[Candidate], options: ScanOptions, roots: Sequence[
     jobs = max(1, options.jobs if options.jobs is not None else (os.cpu_count() or 1))
     pool: ThreadPoolExecutor | None = None
     """Started when the first file big enough to hash on a worker comes (never for ``--no-hash`` scans)."""
-    stop = threading.Event()
-    """Set when the scan ends early (Ctrl-C, an error, the caller closing this generator): workers then stop
-    within one chunk instead of hashing the rest of a 50 GiB file before the scan can exit."""
+    stop: threading.Event | None = None
+    """Made with the pool, set when the scan ends early (Ctrl-C, an error, the caller closing this generator):
+    workers then stop within one chunk instead of hashing the rest of a 50 GiB file before the scan can exit.
+    (``threading`` is imported only then: a scan that hashes nothing on workers does without it.)"""
     window: deque[_Pending] = deque()
     in_flight = 0
     try:
@@ -87,8 +89,10 @@ def read_all(candidates: list[Candidate], options: ScanOptions, roots: Sequence[
             pending = _read_header(candidate, options, algorithms, key, cached)
             if pending.missing and jobs > 1 and candidate.size >= INLINE_HASH_BYTES:
                 if pool is None:
+                    import threading
                     from concurrent.futures import ThreadPoolExecutor
 
+                    stop = threading.Event()
                     pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="lbom-hash")
                 pending.future = pool.submit(digest_file_counted, candidate.real_path, pending, tracker, options, stop)
                 in_flight += 1
@@ -108,7 +112,8 @@ def read_all(candidates: list[Candidate], options: ScanOptions, roots: Sequence[
                 _wait(head.future, tracker)
             yield _finish(head, cache, tracker)
     finally:
-        stop.set()
+        if stop is not None:
+            stop.set()
         if pool is not None:
             for pending in window:
                 if pending.future is not None:
@@ -321,7 +326,7 @@ class _Tracker:
         self._files_done = 0
         self._settled_bytes = 0
         self._hashed_bytes = 0
-        self._lock = threading.Lock()
+        self._lock = allocate_lock()
         self._current = ""
         self._last = 0.0
 

@@ -29,6 +29,7 @@ NEVER_ON_THE_JSON_SCAN_PATH = {
     "click",
     "uuid",
     "platform",
+    "threading",  # only scans that hash on worker threads start them
     "numpy",
     "rich.table",
     "spdx_tools",

@@ -15,7 +15,7 @@ failure falls back to the full import. A differential test holds both paths to t
 from __future__ import annotations
 
 import sys
-import threading
+from _thread import allocate_lock
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -43,7 +43,7 @@ class JinjaParser:
 
 
 _LOADED: JinjaParser | None = None
-_LOCK = threading.Lock()
+_LOCK = allocate_lock()
 
 
 def jinja_parser() -> JinjaParser:

@@ -19,23 +19,38 @@ import os
 import stat
 import sys
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any
 
 _DECLINE: Any = object()
 """A value Click must judge: the command line goes to Click."""
 
 
-class Opt(NamedTuple):
-    """One option spelling of ``l-bom scan``, as Click parses it."""
+class Opt:
+    """One option spelling of ``l-bom scan``, as Click parses it. (A plain class: a NamedTuple is built from
+    source with ``exec`` at import, most of this module's import time.)"""
 
-    dest: str
-    names: tuple[str, ...]
-    takes_value: bool = True
-    default: Any = None
-    flag_value: Any = True  # what a flag stores (``--no-progress`` stores False)
-    choices: tuple[str, ...] | None = None
-    int_range: tuple[int, int] | None = None
-    path: tuple[bool, bool] | None = None  # click.Path(file_okay, dir_okay), readable=True
+    __slots__ = ("choices", "default", "dest", "flag_value", "int_range", "names", "path", "takes_value")
+
+    def __init__(
+        self,
+        dest: str,
+        names: tuple[str, ...],
+        *,
+        takes_value: bool = True,
+        default: Any = None,
+        flag_value: Any = True,
+        choices: tuple[str, ...] | None = None,
+        int_range: tuple[int, int] | None = None,
+        path: tuple[bool, bool] | None = None,
+    ) -> None:
+        self.dest = dest
+        self.names = names
+        self.takes_value = takes_value
+        self.default = default
+        self.flag_value = flag_value  # what a flag stores (``--no-progress`` stores False)
+        self.choices = choices
+        self.int_range = int_range
+        self.path = path  # click.Path(file_okay, dir_okay), readable=True
 
     def convert(self, value: str) -> Any:
         """The value Click would store, or ``_DECLINE``."""
