@@ -20,6 +20,7 @@ import pytest
 
 from lbom._cli import fast
 from lbom._cli.scan import scan_command
+from tests.builders import write_gguf
 from tests.conftest import EXAMPLES
 
 MODEL = str(EXAMPLES / "tinyllama-q4_k_m.gguf")
@@ -269,3 +270,33 @@ def test_an_existing_path_it_cannot_read_goes_to_click(places: dict[str, str], m
         assert click_values(args) is None, args
         assert fast.parse_scan(args) is None, args
     assert fast.parse_scan([MODEL, "-o", places["new"]]) == click_values([MODEL, "-o", places["new"]])
+
+
+def test_the_process_entry_ends_with_everything_written(tmp_path: Path) -> None:
+    # `python -m lbom` ends a fast-path command with os._exit after flushing: the whole document must still arrive,
+    # with the command's exit code, whether stdout is a pipe or a file.
+    import json
+
+    expected = subprocess.run(
+        [sys.executable, "-c", "import sys; from lbom._cli import main; main(sys.argv[1:])", "scan", str(EXAMPLES)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    piped = subprocess.run(
+        [sys.executable, "-m", "lbom", "scan", str(EXAMPLES)], capture_output=True, text=True, timeout=60
+    )
+    assert (piped.returncode, piped.stdout, piped.stderr) == (expected.returncode, expected.stdout, expected.stderr)
+    assert expected.returncode == 0 and len(json.loads(piped.stdout)) >= 2
+    guessed = write_gguf(tmp_path / "no-file-type.gguf", file_type=None)  # quantization guessed: a finding
+    command = ["scan", str(guessed), "--no-hash", "--fail-on", "info"]
+    expected = subprocess.run(
+        [sys.executable, "-c", "import sys; from lbom._cli import main; main(sys.argv[1:])", *command],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    with (tmp_path / "out.json").open("w") as handle:
+        to_file = subprocess.run([sys.executable, "-m", "lbom", *command], stdout=handle, timeout=60)
+    assert expected.returncode == to_file.returncode == 1  # the gate fails, and says so with its exit code
+    assert (tmp_path / "out.json").read_text() == expected.stdout

@@ -73,8 +73,19 @@ def store_paths_for_no_path(doing: str, nothing_found: str) -> tuple[str, ...]:
 
 
 def main(argv: list[str] | None = None) -> Any:
-    from lbom.errors import Error
+    """Run the ``l-bom`` command line ``argv`` (default: this process's arguments) and exit with its code.
 
+    Called without ``argv`` (the ``l-bom`` script, ``python -m lbom``) the process ends with the command, so two
+    costs of a short process are skipped: the garbage collector stops walking what start-up made (``gc.freeze``:
+    modules, classes and functions live until exit anyway), and a command the fast path ran ends with
+    ``os._exit`` once stdout and stderr are flushed, instead of tearing down every module first. Together
+    ~5 % of a one-file scan. Called with ``argv`` (tests, embedding) neither happens.
+    """
+    process = argv is None
+    if process:
+        import gc
+
+        gc.freeze()
     args = list(sys.argv[1:] if argv is None else argv)
     options_part = args[: args.index("--")] if "--" in args else args
     verbose = "-v" in options_part or "--verbose" in options_part
@@ -82,33 +93,56 @@ def main(argv: list[str] | None = None) -> Any:
         # -v is accepted anywhere before "--" (l-bom scan FILE -v), not only before the subcommand.
         rest = args[len(options_part) :]
         args = ["--verbose", *(a for a in options_part if a not in ("-v", "--verbose")), *rest]
-    try:
-        from lbom._cli.fast import fast_command
+    from lbom._cli.fast import fast_command
 
-        command = fast_command(args)
-        code = _run_click(args) if command is None else command()
-        if isinstance(code, int) and not isinstance(code, bool) and code != EXIT_OK:
-            return sys.exit(code)
+    command = fast_command(args)
+    code = _outcome(lambda: _run_click(args) if command is None else command(), verbose)
+    if process and command is not None:
+        _end_process(code)
+    return sys.exit(code)
+
+
+def _outcome(run: Any, verbose: bool) -> int:
+    """The exit code of ``run()``: its own, or the documented one for an error, with one line on stderr."""
+    from lbom.errors import Error
+
+    try:
+        code = run()
+        if isinstance(code, int) and not isinstance(code, bool):
+            return code
+        return EXIT_OK
     except Error as exc:
         if verbose:
             import traceback
 
             traceback.print_exc()
         warn(f"error: {exc.diagnostics()}")
-        return sys.exit(exc.exit_code)
+        return exc.exit_code
     except KeyboardInterrupt:
         warn("interrupted")
-        return sys.exit(130)
+        return 130
     except BrokenPipeError:
-        return sys.exit(0)
+        return EXIT_OK
     except Exception as exc:  # a bug: one line unless -v
         if verbose:
             import traceback
 
             traceback.print_exc()
         warn(f"internal error: {type(exc).__name__}: {exc} (run with -v for a traceback and please report it)")
-        return sys.exit(EXIT_INTERNAL)
-    return sys.exit(EXIT_OK)
+        return EXIT_INTERNAL
+
+
+def _end_process(code: int) -> None:
+    """End the process now with ``code``, once everything written is flushed (if a flush fails, return: the
+    normal exit then reports it as before)."""
+    import os
+
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except Exception:
+        return
+    os._exit(code)
 
 
 def _run_click(args: list[str]) -> Any:
