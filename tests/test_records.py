@@ -399,3 +399,70 @@ def test_the_fingerprint_changes_with_what_decides_the_methods() -> None:
     assert spec({"__post_init__": lambda self: None}) != base
     renamed = type("C", (), {"__annotations__": {"a": "int", "c": "str"}})
     assert _records._spec(renamed, {}).fingerprint != base  # type: ignore[union-attr]
+
+
+# --- the field pass, against the standard decorator's own, for every l-bom class ------------------------------
+
+_FACTS = r"""
+import importlib.abc, importlib.machinery, json, re, sys
+
+if sys.argv[1] == "standard":
+    class _Off(importlib.abc.MetaPathFinder):
+        # Loads lbom._records as usual, then turns its field pass off before any class is decorated.
+        def find_spec(self, name, path=None, target=None):
+            if name != "lbom._records":
+                return None
+            spec = importlib.machinery.PathFinder.find_spec(name, path)
+            run = spec.loader.exec_module
+            def exec_module(module):
+                run(module)
+                module._FIELD_PASS = False
+            spec.loader.exec_module = exec_module
+            return spec
+    sys.meta_path.insert(0, _Off())
+
+import dataclasses
+from lbom import _records, _records_writer
+
+_records_writer.import_everything()
+
+def plain(value):
+    return re.sub(r" at 0x[0-9a-f]+", "", repr(value))
+
+facts = {"field_pass": _records._FIELD_PASS, "fallbacks": _records.FALLBACKS, "classes": {}}
+for key in sorted(_records.SPECS):
+    module, _, qualname = key.rpartition(".")
+    cls = getattr(importlib.import_module(module), qualname)
+    facts["classes"][key] = {
+        "fields": [
+            [f.name, f.type, plain(f.default), plain(f.default_factory), f.init, f.repr, f.hash, f.compare,
+             plain(dict(f.metadata)), plain(f.kw_only), plain(f._field_type)]
+            for f in dataclasses.fields(cls)
+        ],
+        "params": plain(cls.__dataclass_params__),
+        "attributes": sorted(cls.__dict__),
+        "field_attributes": {f.name: plain(cls.__dict__.get(f.name, "<absent>")) for f in dataclasses.fields(cls)},
+        "match_args": list(cls.__match_args__),
+        "replace": plain(cls.__dict__.get("__replace__")),
+    }
+print(json.dumps(facts, sort_keys=True))
+"""
+
+
+def test_the_field_pass_gives_every_lbom_class_what_the_standard_pass_gives() -> None:
+    import json
+    import subprocess
+    import sys
+
+    def facts(mode: str) -> dict[str, Any]:
+        out = subprocess.run([sys.executable, "-c", _FACTS, mode], capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0, out.stderr
+        result: dict[str, Any] = json.loads(out.stdout)
+        return result
+
+    fast, standard = facts("fast"), facts("standard")
+    assert fast["field_pass"] is _records._FIELD_PASS and standard["field_pass"] is False
+    assert fast["fallbacks"] == standard["fallbacks"] == {}
+    assert len(fast["classes"]) >= 90 and all(key.startswith("lbom.") for key in fast["classes"])
+    for key, expected in standard["classes"].items():
+        assert fast["classes"][key] == expected, key

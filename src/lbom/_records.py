@@ -22,7 +22,8 @@ import inspect
 import reprlib
 import sys
 import types
-from typing import TYPE_CHECKING, Any
+import typing
+from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
     from dataclasses import dataclass as dataclass
@@ -66,6 +67,8 @@ class Spec:
     frozen: bool
     eq: bool
     post_init: bool
+    annotations: dict[str, str] = dataclasses.field(default_factory=dict, compare=False, repr=False)
+    """The class's annotations as read for the fingerprint (the field pass reuses them)."""
 
 
 TABLE_FORMAT = 2
@@ -92,7 +95,8 @@ def _spec(cls: type, options: dict[str, Any]) -> Spec | str:
     post_init = hasattr(cls, "__post_init__")
     fields: list[Row] = []
     parts = [f"table={TABLE_FORMAT}", f"frozen={frozen}", f"eq={eq}", f"post_init={post_init}"]
-    for name, annotation in inspect.get_annotations(cls).items():
+    annotations = inspect.get_annotations(cls)
+    for name, annotation in annotations.items():
         if not isinstance(annotation, str) or annotation.startswith(_NOT_FIELDS):
             return f"field {name} is annotated {annotation!r}"
         value = getattr(cls, name, dataclasses.MISSING)  # as the standard decorator reads a default (bases too)
@@ -104,7 +108,7 @@ def _spec(cls: type, options: dict[str, Any]) -> Spec | str:
             row = (name, _kind(value, dataclasses.MISSING), True, True, True, None)
         fields.append(row)
         parts.append(":".join(str(part) for part in (*row, annotation)))
-    return Spec(key, ";".join(parts), tuple(fields), frozen, eq, post_init)
+    return Spec(key, ";".join(parts), tuple(fields), frozen, eq, post_init, annotations)
 
 
 def _decorate(cls: type, options: dict[str, Any]) -> type:
@@ -123,8 +127,10 @@ def _decorate(cls: type, options: dict[str, Any]) -> type:
         # Written below from the real __init__: the standard decorator would parse object.__init__'s text
         # signature here (with tokenize, whose regex alone takes ~5 ms to compile) for a doc it then cannot use.
         cls.__doc__ = cls.__name__
-    # The standard decorator with nothing to generate: fields, __match_args__ and __dataclass_params__.
-    dataclasses.dataclass(cls, init=False, repr=False, eq=False)
+    # What the standard decorator does with nothing to generate (fields, __match_args__, __dataclass_params__):
+    # repeated here where the running Python's decorator is known, else run.
+    if not _install_fields(cls, spec):
+        dataclasses.dataclass(cls, init=False, repr=False, eq=False)
     fields = dataclasses.fields(cls)
     if _rows(fields) != spec.fields:
         # The standard decorator read the fields otherwise (a ClassVar under another name, say): undo its pass
@@ -155,6 +161,101 @@ def _decorate(cls: type, options: dict[str, Any]) -> type:
         cls.__doc__ = cls.__name__ + str(inspect.signature(cls)).replace(" -> None", "")
     abc.update_abstractmethods(cls)
     return cls
+
+
+_FIELD_PASS = (3, 10) <= sys.version_info[:2] <= (3, 13) and all(
+    hasattr(dataclasses, name)
+    for name in (
+        "_FIELD",
+        "_DataclassParams",
+        "_MODULE_IDENTIFIER_RE",
+        *(("_replace",) * (sys.version_info >= (3, 13))),
+    )
+)
+"""Pythons whose decorator's field pass :func:`_install_fields` repeats (checked against each of them by
+``tests/test_records.py``); on any other the decorator runs its own."""
+
+
+def _install_fields(cls: type, spec: Spec) -> bool:
+    """Do what ``dataclasses.dataclass(cls, init=False, repr=False, eq=False)`` does to a class the table covers,
+    in a fraction of its time (its per-field type inspection is most of a dataclass's import cost once the
+    methods are precompiled): ``__dataclass_fields__`` (one ``Field`` per annotation, class attributes set to
+    the defaults), ``__dataclass_params__``, ``__match_args__``, and ``__replace__`` on 3.13.
+
+    Returns False, having changed nothing, whenever the standard pass could decide otherwise: a Python it does
+    not know, a field whose annotation names ``ClassVar``, ``InitVar`` or ``KW_ONLY`` however spelled (the
+    standard pass resolves the name in the class's module), a mutable default (the standard pass raises), a
+    ``Field`` without an annotation, or ``__slots__``.
+    """
+    if not _FIELD_PASS or "__slots__" in cls.__dict__:
+        return False
+    module = sys.modules.get(cls.__module__)
+    namespace = module.__dict__ if module is not None else {}
+    annotations = spec.annotations
+    made: list[dataclasses.Field[Any]] = []
+    for name, annotation in annotations.items():
+        if not isinstance(annotation, str) or _names_special(annotation, namespace):
+            return False
+        value = getattr(cls, name, dataclasses.MISSING)
+        f: dataclasses.Field[Any] = (
+            value if isinstance(value, dataclasses.Field) else dataclasses.field(default=value)  # type: ignore[arg-type]
+        )
+        default = f.default
+        if sys.version_info < (3, 11):
+            mutable = isinstance(default, (list, dict, set))
+        else:
+            mutable = default.__class__.__hash__ is None
+        if mutable or isinstance(default, types.MemberDescriptorType):
+            return False
+        made.append(f)
+    if any(isinstance(v, dataclasses.Field) and k not in annotations for k, v in cls.__dict__.items()):
+        return False
+    fields: dict[str, dataclasses.Field[Any]] = {}
+    for (name, annotation), f in zip(annotations.items(), made, strict=True):
+        f.name, f.type, f._field_type = name, annotation, dataclasses._FIELD  # type: ignore[attr-defined]
+        if f.kw_only is dataclasses.MISSING:
+            f.kw_only = False
+        fields[name] = f
+        if isinstance(cls.__dict__.get(name), dataclasses.Field):
+            if f.default is dataclasses.MISSING:
+                delattr(cls, name)
+            else:
+                setattr(cls, name, f.default)
+    params: tuple[bool, ...] = (
+        (False,) * 6 if sys.version_info < (3, 12) else (False,) * 6 + (True, False, False, False)
+    )
+    cls.__dataclass_params__ = dataclasses._DataclassParams(*params)  # type: ignore[attr-defined]
+    cls.__dataclass_fields__ = fields  # type: ignore[attr-defined]
+    if "__match_args__" not in cls.__dict__:
+        cls.__match_args__ = tuple(name for name, f in fields.items() if f.init)  # type: ignore[attr-defined,misc]
+    if sys.version_info >= (3, 13) and "__replace__" not in cls.__dict__:
+        cls.__replace__ = dataclasses._replace  # type: ignore[attr-defined]
+    return True
+
+
+_SPECIAL = (ClassVar, dataclasses.InitVar, dataclasses.KW_ONLY)
+
+
+def _names_special(annotation: str, namespace: dict[str, Any]) -> bool:
+    """Whether the standard pass could read ``annotation`` as ``ClassVar``, ``InitVar`` or ``KW_ONLY``, as its
+    ``_is_type`` does: the leading name is looked up in the class's module, or after ``typing.`` or
+    ``dataclasses.`` (under whatever name the module imported them) in that module. It is one of the three, or a
+    ``ClassVar[...]``/``InitVar[...]``. Says yes to a little more than the standard pass would, never less."""
+    match = dataclasses._MODULE_IDENTIFIER_RE.match(annotation)  # type: ignore[attr-defined]
+    if match is None:
+        return False
+    prefix = match.group(1)
+    if prefix:
+        owner = namespace.get(prefix)
+        if owner is not typing and owner is not dataclasses:
+            return False
+        namespace = owner.__dict__
+    value = namespace.get(match.group(2))
+    return (
+        any(value is special for special in _SPECIAL)
+        or type(value) is dataclasses.InitVar
+        or getattr(value, "__origin__", None) is ClassVar
+    )
 
 
 _FIELDWISE_EQ = sys.version_info >= (3, 13)

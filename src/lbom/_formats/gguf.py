@@ -409,7 +409,7 @@ def _short_string_run(byte_order: str, run: int = _SHORT_RUN) -> re.Pattern[byte
     never anything to backtrack into).
     """
     order = [*range(1, 33), 0, *range(33, _REGEX_MAX_LEN)]
-    zeros = b"\\x00" * 7
+    zeros = b"\x00" * 7  # raw bytes, not escapes: ~30% less for re's parser to read (the compile is per process)
 
     def one(n: int) -> bytes:
         length = re.escape(bytes([n]))
