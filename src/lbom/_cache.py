@@ -179,6 +179,11 @@ class ScanCache:
     def usable(self) -> bool:
         return self._db is not None
 
+    @property
+    def connection(self) -> sqlite3.Connection | None:
+        """The open database connection (None once disabled), for the template memo to share."""
+        return self._db
+
     def lookup(self, key: FileKey, display_path: str) -> CachedRead | None:
         if self._db is None:
             return None
@@ -293,10 +298,12 @@ class TemplateMemo:
     encoding. Like the scan cache, every failure turns the memo off instead of failing the scan.
     """
 
-    def __init__(self, directory: str, refresh: bool = False) -> None:
+    def __init__(self, directory: str, refresh: bool = False, shared: ScanCache | None = None) -> None:
         self.directory = directory
         self.refresh = refresh
         """Ignore stored analyses (``--rehash``) but still record the fresh ones."""
+        self._shared = shared
+        """The scan cache whose connection this memo uses (and leaves open) instead of opening its own."""
         self._db: sqlite3.Connection | None = None
         self._opened = False
         self._pending: list[tuple[str, str]] = []
@@ -304,6 +311,9 @@ class TemplateMemo:
     def _open(self) -> sqlite3.Connection | None:
         if not self._opened:
             self._opened = True
+            if self._shared is not None:
+                self._db = self._shared.connection
+                return self._db
             with contextlib.suppress(OSError):
                 os.makedirs(self.directory, mode=0o700, exist_ok=True)
                 self._db = _connect(os.path.join(self.directory, DB_NAME))
@@ -333,8 +343,9 @@ class TemplateMemo:
             if pending:
                 with _immediate(db):
                     db.executemany("INSERT OR REPLACE INTO template_findings VALUES (?, ?)", pending)
-        with contextlib.suppress(sqlite3.Error):
-            db.close()
+        if self._shared is None:
+            with contextlib.suppress(sqlite3.Error):
+                db.close()
 
     def __enter__(self) -> TemplateMemo:
         return self

@@ -65,14 +65,21 @@ def read_uncached(candidate: Candidate, options: ScanOptions) -> ReadFile:
     return _result(pending)
 
 
-def read_all(candidates: list[Candidate], options: ScanOptions, roots: Sequence[str]) -> Iterator[ReadFile]:
+def read_all(
+    candidates: list[Candidate],
+    options: ScanOptions,
+    roots: Sequence[str],
+    shared_cache: ScanCache | None = None,
+) -> Iterator[ReadFile]:
     """Every candidate read (and hashed), yielded in the order given.
 
     Headers are read on the calling thread, in order; files that need hashing and are not tiny go to ``jobs``
     worker threads, so headers are parsed while earlier files hash. With ``jobs=1`` everything runs here.
+    ``shared_cache`` is the caller's (flushed at the end, closed by the caller); without one, the cache the
+    options ask for is opened and closed here.
     """
     algorithms = _algorithms(options)
-    cache = _open_cache(options, roots)
+    cache = shared_cache if shared_cache is not None else _open_cache(options, roots)
     tracker = _Tracker(options.progress, candidates)
     jobs = max(1, options.jobs if options.jobs is not None else (os.cpu_count() or 1))
     pool: ThreadPoolExecutor | None = None
@@ -120,7 +127,10 @@ def read_all(candidates: list[Candidate], options: ScanOptions, roots: Sequence[
                     pending.future.cancel()
             pool.shutdown(wait=True)
         if cache is not None:
-            cache.close()
+            if cache is shared_cache:
+                cache.flush()
+            else:
+                cache.close()
 
 
 _MAX_WINDOW = 1024

@@ -35,10 +35,11 @@ from lbom.model import (
 )
 
 if TYPE_CHECKING:
-    from lbom._cache import TemplateMemo
+    from lbom._cache import ScanCache, TemplateMemo
     from lbom._formats.hf_sidecar import TextLoader
     from lbom._formats.interface import FindingSink
     from lbom._remote.http import RemoteSettings
+    from lbom._stores.plan import StorePlan
 
 R_SKIPPED = "LBOM-SCAN-001"
 R_UNREADABLE = "LBOM-SCAN-002"
@@ -245,11 +246,13 @@ def read_candidate(candidate: Candidate, options: ScanOptions) -> ReadFile:
     return read_uncached(candidate, options)
 
 
-def _iter_read(candidates: list[Candidate], options: ScanOptions, roots: Sequence[str] = ()) -> Iterator[ReadFile]:
-    """Read (and hash) every candidate, in parallel and through the cache, yielding in candidate order."""
+def _iter_read(
+    candidates: list[Candidate], options: ScanOptions, roots: Sequence[str] = (), cache: ScanCache | None = None
+) -> Iterator[ReadFile]:
+    """Read (and hash) every candidate, in parallel and through ``cache``, yielding in candidate order."""
     from lbom._read_pipeline import read_all
 
-    return read_all(candidates, options, roots)
+    return read_all(candidates, options, roots, cache)
 
 
 def scan(
@@ -268,10 +271,6 @@ def scan(
     files to hash them (see :mod:`lbom._remote.read_remote`). A remote target that cannot be fetched raises
     :class:`~lbom.errors.RemoteError`.
     """
-    from lbom._assemble import assemble_models
-    from lbom._checks import CheckContext
-    from lbom._version import tool_version
-
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
     path_list = [os.fspath(p) for p in paths]
@@ -279,7 +278,7 @@ def scan(
         options = ScanOptions(hash=hash)
     elif not hash:
         options = ScanOptions(**{**options.__dict__, "hash": False})
-    from lbom._stores.plan import enrich, plan_store_scan
+    from lbom._stores.plan import plan_store_scan
 
     remote_paths = [p for p in path_list if _is_remote(p)]
     local_paths = [p for p in path_list if not _is_remote(p)]
@@ -296,7 +295,6 @@ def scan(
         found.candidates[:] = kept
     read_text = _confined_reader(allowed) if allowed is not None else None
     single_file = len(path_list) == 1 and len(found.candidates) == 1 and not os.path.isdir(path_list[0])
-    read_files: list[ReadFile] = []
     remote_models: list[ModelArtifact] = []
     for target in remote_paths:
         from lbom._remote.read_remote import read_remote_target
@@ -305,7 +303,37 @@ def scan(
         findings.extend(remote.findings)
         remote_models.extend(remote.models)
         single_file = single_file or (len(path_list) == 1 and remote.single_file)
-    for read_file in _iter_read(found.candidates, options, path_list):
+    # One cache connection for the headers and the chat-template memo: a second one would pay its own open and,
+    # closing last, its own checkpoint (four fsyncs on a new cache).
+    cache = _open_scan_cache(options, path_list)
+    try:
+        return _scan_local(
+            found, store_plan, findings, options, path_list, read_text, single_file, remote_models, cache
+        )
+    finally:
+        if cache is not None:
+            cache.close()
+
+
+def _scan_local(
+    found: _Discovery,
+    store_plan: StorePlan,
+    findings: list[Finding],
+    options: ScanOptions,
+    path_list: list[str],
+    read_text: TextLoader | None,
+    single_file: bool,
+    remote_models: list[ModelArtifact],
+    cache: ScanCache | None,
+) -> ScanResult:
+    """The local part of :func:`scan`: read the candidates, then assemble models, through one cache."""
+    from lbom._assemble import assemble_models
+    from lbom._checks import CheckContext
+    from lbom._stores.plan import enrich
+    from lbom._version import tool_version
+
+    read_files: list[ReadFile] = []
+    for read_file in _iter_read(found.candidates, options, path_list, cache):
         findings.extend(read_file.findings)
         if read_file.header is None:
             named_like = _model_suffix(read_file.candidate.display_path)
@@ -326,7 +354,7 @@ def scan(
     sidecars = _sidecars_for(read_files, found.directories, options.limits, read_text)
     # Multi-file models are grouped only when folders were scanned: a single shard stays a single file.
     directories = None if single_file else found.directories
-    with _template_memo(options, path_list) as memo:
+    with _template_memo(options, path_list, cache) as memo:
         local_models = assemble_models(
             read_files, sidecars, directories, options.limits, read_text, context=CheckContext(template_memo=memo)
         )
@@ -345,17 +373,29 @@ def scan(
 
 
 @contextlib.contextmanager
-def _template_memo(options: ScanOptions, roots: Sequence[str]) -> Iterator[TemplateMemo | None]:
+def _template_memo(
+    options: ScanOptions, roots: Sequence[str], cache: ScanCache | None = None
+) -> Iterator[TemplateMemo | None]:
     """The cache's chat-template memo, under the same rules as the scan cache (off with ``--no-cache``, never in
-    a scanned folder, refreshed by ``--rehash``)."""
+    a scanned folder, refreshed by ``--rehash``), on the scan cache's connection when there is one."""
     directory = cache_directory(options, roots)
     if directory is None:
         yield None
         return
     from lbom._cache import TemplateMemo
 
-    with TemplateMemo(directory, refresh=options.rehash) as memo:
+    with TemplateMemo(directory, refresh=options.rehash, shared=cache) as memo:
         yield memo
+
+
+def _open_scan_cache(options: ScanOptions, roots: Sequence[str]) -> ScanCache | None:
+    """The scan cache for this scan, or None (``--no-cache``, inside a scanned folder, or it cannot be opened)."""
+    directory = cache_directory(options, roots)
+    if directory is None:
+        return None
+    from lbom._cache import open_cache
+
+    return open_cache(directory, options.limits)
 
 
 def cache_directory(options: ScanOptions, roots: Sequence[str]) -> str | None:

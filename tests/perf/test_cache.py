@@ -284,3 +284,29 @@ def test_default_cache_dir_is_what_platformdirs_says(
     else:
         monkeypatch.setenv("XDG_CACHE_HOME", xdg)
     assert default_cache_dir() == platformdirs.user_cache_dir("l-bom", appauthor=False)
+
+
+def test_headers_and_template_memo_share_one_connection(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A model with a chat template: the scan reads its header through the cache and stores the template analysis
+    # in the memo, both on one connection (a second would pay its own open and its own checkpoint on close).
+    import lbom._cache
+
+    (tmp_path / "models").mkdir()
+    model = write_gguf(tmp_path / "models" / "chat.gguf", extra={"tokenizer.chat_template": "{{ messages }}"})
+    connections: list[str] = []
+    real_connect = lbom._cache._connect
+
+    def counting(path: str, create: bool = True) -> sqlite3.Connection | None:
+        connections.append(path)
+        return real_connect(path, create)
+
+    monkeypatch.setattr(lbom._cache, "_connect", counting)
+    options = ScanOptions(cache_dir=str(tmp_path / "cache"), hash=False)
+    first = scan([str(model)], options=options)
+    assert len(connections) == 1
+    db = sqlite3.connect(tmp_path / "cache" / DB_NAME)
+    assert db.execute("SELECT COUNT(*) FROM template_findings").fetchone() == (1,)
+    assert db.execute("SELECT COUNT(*) FROM entries").fetchone() == (1,)
+    db.close()
+    again = scan([str(model)], options=options)
+    assert len(connections) == 2 and again.models == first.models
