@@ -14,7 +14,6 @@ import stat
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import field
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 from lbom._formats import ReaderEntry
@@ -113,14 +112,23 @@ class _Discovery:
     directories: dict[str, set[str]] = field(default_factory=dict)
 
 
+_LAST_EPOCH = 253_402_300_799
+"""9999-12-31T23:59:59Z: the last second an ISO 8601 four-digit year (and Python's datetime) can hold."""
+
+
 def source_date() -> str:
-    """Now, or SOURCE_DATE_EPOCH when set, as an ISO 8601 UTC timestamp (deterministic output)."""
+    """Now, or SOURCE_DATE_EPOCH when set, as an ISO 8601 UTC timestamp (deterministic output).
+
+    A SOURCE_DATE_EPOCH that is not a whole number of seconds from 1970 to 9999 is ignored, as one that is not a
+    number at all (it used to end the scan with an internal error for a year past 9999).
+    """
+    moment = int(time.time())
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    moment = time.time()
     if epoch is not None:
         with contextlib.suppress(ValueError):
-            moment = float(int(epoch))
-    return datetime.fromtimestamp(moment, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+            if 0 <= int(epoch) <= _LAST_EPOCH:
+                moment = int(epoch)
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(moment))
 
 
 def discover(paths: Sequence[str]) -> _Discovery:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -163,3 +164,30 @@ def test_unreadable_file_given_as_path_exits_3_with_one_line(
     assert info.value.code == 3, err
     assert "Usage:" not in err and "Traceback" not in err
     assert "locked.gguf" in err and "permission denied" in err.lower()
+
+
+@pytest.mark.parametrize("epoch", ["99999999999999", "253402300800", "-99999999999", "-1", "1.5", "soon"])
+def test_a_source_date_epoch_out_of_range_or_malformed_is_ignored(epoch: str, tmp_path: Path) -> None:
+    # It used to end the scan with "internal error" (exit 4) for a year past 9999 or before 1.
+    path = write_gguf(tmp_path / "m.gguf")
+    env = {**os.environ, "SOURCE_DATE_EPOCH": epoch}
+    out = subprocess.run(
+        [sys.executable, "-m", "lbom", "scan", str(path), "--no-hash", "--no-cache"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    assert out.returncode == 0, out.stderr
+    generated = json.loads(out.stdout)["generated_at"]
+    assert re.fullmatch(r"20\d\d-\d\d-\d\dT\d\d:\d\d:\d\dZ", generated), generated  # the current time
+
+
+@pytest.mark.parametrize(
+    ("epoch", "expected"), [("0", "1970-01-01T00:00:00Z"), ("253402300799", "9999-12-31T23:59:59Z")]
+)
+def test_source_date_epoch_at_its_limits(epoch: str, expected: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from lbom.scan import source_date
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", epoch)
+    assert source_date() == expected
