@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
-from lbom._cli.cache_options import CacheFlags, cache_options
+from lbom._cli.cache_options import cache_options
 from lbom._render.interface import OutputFormat
 
 _SEVERITIES = ("info", "low", "medium", "high", "critical")
@@ -72,24 +74,7 @@ _SEVERITIES = ("info", "low", "medium", "high", "critical")
 )
 @click.option("--hf-app-file", help="hf-readme: app file (gradio/static).")
 @click.option("--hf-app-port", type=click.IntRange(1, 65535), help="hf-readme: app port (docker only).")
-def scan_command(
-    paths: tuple[str, ...],
-    fmt: str,
-    output: str | None,
-    no_hash: bool,
-    full_hash: bool,
-    allow_full_download: bool,
-    digest_names: str,
-    cache_flags: CacheFlags,
-    progress: bool | None,
-    list_all: bool,
-    fail_on: str | None,
-    hf_title: str | None,
-    hf_short_description: str | None,
-    hf_sdk: str,
-    hf_app_file: str | None,
-    hf_app_port: int | None,
-) -> None:
+def scan_command(**params: Any) -> None:
     """Scan model files or folders (recursively) and print an SBOM.
 
     Files are recognised by their magic bytes. Nothing in them is executed and nothing is written next to them.
@@ -98,23 +83,6 @@ def scan_command(
     """
     from lbom._cli.scan_run import run_scan
 
-    code = run_scan(
-        paths=paths,
-        fmt=fmt,
-        output=output,
-        no_hash=no_hash,
-        full_hash=full_hash,
-        allow_full_download=allow_full_download,
-        digest_names=digest_names,
-        cache_flags=cache_flags,
-        progress=progress,
-        list_all=list_all,
-        fail_on=fail_on,
-        hf_title=hf_title,
-        hf_short_description=hf_short_description,
-        hf_sdk=hf_sdk,
-        hf_app_file=hf_app_file,
-        hf_app_port=hf_app_port,
-    )
+    code = run_scan(**params)  # the parameters, typed, are run_scan's
     if code:
         click.get_current_context().exit(code)
