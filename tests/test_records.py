@@ -88,6 +88,11 @@ def assert_same_behaviour(fast: type, twin: type) -> None:
     assert fast.__doc__ == twin.__doc__
     assert fast.__match_args__ == twin.__match_args__  # type: ignore[attr-defined]
     assert _field_facts(fast) == _field_facts(twin)
+    assert [f.kw_only for f in dataclasses.fields(fast)] == [f.kw_only for f in dataclasses.fields(twin)]
+    for f in dataclasses.fields(twin):  # the class attribute a default leaves behind (or none)
+        assert _no_addresses(repr(getattr(fast, f.name, "<none>"))) == _no_addresses(
+            repr(getattr(twin, f.name, "<none>"))
+        ), f.name
     for name in ("init", "repr", "eq", "order", "unsafe_hash", "frozen"):
         assert getattr(fast.__dataclass_params__, name) == getattr(twin.__dataclass_params__, name), name  # type: ignore[attr-defined]
     for name in ("__init__", "__repr__", "__eq__", "__hash__", "__setattr__", "__delattr__"):
@@ -262,6 +267,15 @@ def _shapes() -> list[tuple[str, Callable[[], type], dict[str, Any]]]:
 
         return Sized
 
+    def field_from_a_base() -> type:
+        class Base:
+            size: int = dataclasses.field(default=3)  # a plain class: the Field stays a class attribute
+
+        class Sized(Base):
+            size: int
+
+        return Sized
+
     def abstract_base() -> type:
         class Key(collections.abc.Hashable):
             text: str
@@ -274,6 +288,7 @@ def _shapes() -> list[tuple[str, Callable[[], type], dict[str, Any]]]:
         ("a field named self", field_named_self, {"frozen": True}),
         ("a default inherited from a plain base", default_from_a_base, {}),
         ("an abstract base class", abstract_base, {"frozen": True}),
+        ("a Field inherited from a plain base", field_from_a_base, {}),
         ("mutable, __post_init__ and init=False", mutable_with_post_init, {}),
         ("no fields, frozen", no_fields, {"frozen": True}),
         ("no fields, mutable", no_fields, {}),

@@ -1,5 +1,6 @@
 """``python -m lbom`` is the same as ``l-bom``."""
 
-from lbom._cli import main
+from lbom._cli import run
 
-main()
+if __name__ == "__main__":
+    run()

@@ -169,7 +169,7 @@ _FIELD_PASS = (3, 10) <= sys.version_info[:2] <= (3, 13) and all(
         "_FIELD",
         "_DataclassParams",
         "_MODULE_IDENTIFIER_RE",
-        *(("_replace",) * (sys.version_info >= (3, 13))),
+        *(("_replace", "_set_new_attribute") * (sys.version_info >= (3, 13))),
     )
 )
 """Pythons whose decorator's field pass :func:`_install_fields` repeats (checked against each of them by
@@ -197,6 +197,8 @@ def _install_fields(cls: type, spec: Spec) -> bool:
         if not isinstance(annotation, str) or _names_special(annotation, namespace):
             return False
         value = getattr(cls, name, dataclasses.MISSING)
+        if isinstance(value, dataclasses.Field) and name not in cls.__dict__:
+            return False  # a Field inherited from a plain base: the standard pass sets (or fails to delete) it
         f: dataclasses.Field[Any] = (
             value if isinstance(value, dataclasses.Field) else dataclasses.field(default=value)  # type: ignore[arg-type]
         )
@@ -228,8 +230,8 @@ def _install_fields(cls: type, spec: Spec) -> bool:
     cls.__dataclass_fields__ = fields  # type: ignore[attr-defined]
     if "__match_args__" not in cls.__dict__:
         cls.__match_args__ = tuple(name for name, f in fields.items() if f.init)  # type: ignore[attr-defined,misc]
-    if sys.version_info >= (3, 13) and "__replace__" not in cls.__dict__:
-        cls.__replace__ = dataclasses._replace  # type: ignore[attr-defined]
+    if sys.version_info >= (3, 13):
+        dataclasses._set_new_attribute(cls, "__replace__", dataclasses._replace)  # type: ignore[attr-defined]
     return True
 
 

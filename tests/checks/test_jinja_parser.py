@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -175,3 +176,35 @@ def test_name_pattern_matches_as_jinja2s_does() -> None:
                 got = ours.match(text, pos, endpos)
                 assert (got and got.span()) == (expected and expected.span()), (text, pos, endpos)
     assert ours.pattern == jinja2_pattern.pattern
+
+
+def test_jinja2_from_a_zip_still_parses_non_ascii_names(tmp_path: Path) -> None:
+    # jinja2 imported from a zip: the parse-only copy cannot read jinja2's own _identifier.py for a non-ASCII name,
+    # so the scan switches to jinja2's full import, with the same findings (it used to end with exit 4).
+    import json
+    import os
+    import subprocess
+    import zipfile
+
+    import jinja2
+
+    from tests.builders import write_gguf
+
+    package = Path(jinja2.__file__).parent
+    archive = tmp_path / "jinja.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        for source in package.rglob("*.py"):
+            bundle.write(source, str(source.relative_to(package.parent)))
+    model = write_gguf(tmp_path / "tpl.gguf", extra={"tokenizer.chat_template": "{% set café = 1 %}{{ café }}"})
+    command = [sys.executable, "-m", "lbom", "scan", str(model), "--no-hash", "--no-cache"]
+    zipped = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(archive), os.environ.get("PYTHONPATH", "")])},
+    )
+    plain = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert zipped.returncode == plain.returncode == 0, zipped.stderr
+    assert json.loads(zipped.stdout)["metadata"] == json.loads(plain.stdout)["metadata"]
+    assert json.loads(zipped.stdout)["warnings"] == json.loads(plain.stdout)["warnings"]

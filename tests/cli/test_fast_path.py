@@ -8,6 +8,7 @@ ends the same (output, messages, exit code), also on Ctrl-C and a closed pipe.
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import random
 import subprocess
@@ -117,6 +118,8 @@ def hand_picked(places: dict[str, str]) -> list[list[str]]:
         [MODEL, "-j", "+3"],
         [MODEL, "-j", " 3"],
         [MODEL, "-j", "٣"],
+        [MODEL, "-j", "0" * 5000 + "1"],  # past int()'s digit limit: Click says so (it used to be a traceback)
+        [MODEL, "--hf-app-port", "000080"],
         [MODEL, "--hf-app-port", "70000"],
         [MODEL, "-o", places["dir"]],
         [MODEL, "--cache-dir", places["file"]],
@@ -300,3 +303,24 @@ def test_the_process_entry_ends_with_everything_written(tmp_path: Path) -> None:
         to_file = subprocess.run([sys.executable, "-m", "lbom", *command], stdout=handle, timeout=60)
     assert expected.returncode == to_file.returncode == 1  # the gate fails, and says so with its exit code
     assert (tmp_path / "out.json").read_text() == expected.stdout
+
+
+def test_a_number_too_long_for_int_is_a_usage_error() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "lbom", "scan", MODEL, "-j", "0" * 5000 + "1"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 2 and "Traceback" not in out.stderr and "--jobs" in out.stderr
+
+
+def test_a_scan_with_stderr_closed_still_writes_its_document(tmp_path: Path) -> None:
+    # A truncated GGUF makes the scan warn on stderr; with stderr closed (sys.stderr is None) the warning is
+    # dropped, as click.echo drops it, and the document is still written.
+    truncated = tmp_path / "cut.gguf"
+    truncated.write_bytes((EXAMPLES / "tinyllama-q4_k_m.gguf").read_bytes()[:3000])
+    command = [sys.executable, "-m", "lbom", "scan", str(truncated), "--no-hash", "--no-cache"]
+    out = subprocess.run(["bash", "-c", 'exec "$@" 2>&-', "_", *command], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0
+    assert json.loads(out.stdout)["warnings"]

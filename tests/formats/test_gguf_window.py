@@ -74,3 +74,27 @@ def test_an_empty_file_has_an_empty_window(tmp_path: Path) -> None:
     with LocalFileSource(str(path)) as source:
         window = gguf._Window(source, DEFAULT_LIMITS.max_gguf_header_bytes)
         assert len(window.buf) == 0
+
+
+def test_a_window_without_a_mapping_grows_as_it_reads(big: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Under an address-space limit the mapping of the cap is refused: the reader then grows a bytearray.
+    import mmap
+
+    with LocalFileSource(str(big)) as source:
+        expected = gguf.read(source, DEFAULT_LIMITS)
+
+    def refused(*args: object, **kwargs: object) -> mmap.mmap:
+        raise OSError(12, "Cannot allocate memory")
+
+    monkeypatch.setattr(gguf.mmap, "mmap", refused)
+    with LocalFileSource(str(big)) as source:
+        assert gguf.read(source, DEFAULT_LIMITS) == expected
+    assert gguf.read(BytesSource(big.read_bytes(), str(big)), DEFAULT_LIMITS) == expected
+
+
+def test_readinto_at_fills_a_bytearray_too(tmp_path: Path) -> None:
+    path = tmp_path / "data.bin"
+    path.write_bytes(b"0123456789")
+    with LocalFileSource(str(path)) as source:
+        buffer = bytearray(4)
+        assert source.readinto_at(3, buffer) == 4 and buffer == bytearray(b"3456")

@@ -153,7 +153,11 @@ def _install_light_modules() -> None:
 
 def _jinja_source(name: str) -> ModuleType:
     """jinja2's own module ``name``, loaded into the private package beside its stand-in (as
-    ``_source_<name>``), without importing ``jinja2`` itself."""
+    ``_source_<name>``), without importing ``jinja2`` itself.
+
+    Raises ImportError when it cannot (jinja2 in a zip, or installed without its ``.py`` files): the parse then
+    switches to jinja2's full import (:func:`parse_template`), which can.
+    """
     import importlib.util
     import os
 
@@ -165,8 +169,11 @@ def _jinja_source(name: str) -> ModuleType:
         if spec is None or spec.loader is None:
             raise ImportError(f"jinja2's {name}.py cannot be loaded")
         module = importlib.util.module_from_spec(spec)
+        try:
+            spec.loader.exec_module(module)
+        except OSError as exc:
+            raise ImportError(f"jinja2's {name}.py cannot be read: {exc}") from exc
         sys.modules[full_name] = module
-        spec.loader.exec_module(module)
     return module
 
 

@@ -53,6 +53,8 @@ def warn(message: str) -> None:
     from lbom._render.terminal import escape_control
 
     stream = sys.stderr
+    if stream is None:  # no stderr at all (started with it closed): say nothing, as click.echo does
+        return
     stream.write(f"l-bom: {escape_control(message)}\n")
     stream.flush()
 
@@ -73,19 +75,26 @@ def store_paths_for_no_path(doing: str, nothing_found: str) -> tuple[str, ...]:
 
 
 def main(argv: list[str] | None = None) -> Any:
-    """Run the ``l-bom`` command line ``argv`` (default: this process's arguments) and exit with its code.
+    """Run the ``l-bom`` command line ``argv`` (default: this process's arguments) and exit with its code
+    (``SystemExit``, which a caller embedding l-bom may catch)."""
+    return sys.exit(_run(argv, ending_process=False))
 
-    Called without ``argv`` (the ``l-bom`` script, ``python -m lbom``) the process ends with the command, so two
-    costs of a short process are skipped: the garbage collector stops walking what start-up made (``gc.freeze``:
-    modules, classes and functions live until exit anyway), and a command the fast path ran ends with
-    ``os._exit`` once stdout and stderr are flushed, instead of tearing down every module first. Together
-    ~5 % of a one-file scan. Called with ``argv`` (tests, embedding) neither happens.
+
+def run() -> None:
+    """The ``l-bom`` script and ``python -m lbom``: :func:`main` for a process that ends with the command.
+
+    Two costs of a short process are skipped then: the garbage collector stops walking what start-up made
+    (``gc.freeze``: modules, classes and functions live until exit anyway), and a command the fast path ran ends
+    with ``os._exit`` once stdout and stderr are flushed, instead of tearing down every module first. Together
+    ~5 % of a one-file scan. Only these entry points do this; :func:`main` never ends the process itself.
     """
-    process = argv is None
-    if process:
-        import gc
+    import gc
 
-        gc.freeze()
+    gc.freeze()
+    sys.exit(_run(None, ending_process=True))
+
+
+def _run(argv: list[str] | None, *, ending_process: bool) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     options_part = args[: args.index("--")] if "--" in args else args
     verbose = "-v" in options_part or "--verbose" in options_part
@@ -93,13 +102,18 @@ def main(argv: list[str] | None = None) -> Any:
         # -v is accepted anywhere before "--" (l-bom scan FILE -v), not only before the subcommand.
         rest = args[len(options_part) :]
         args = ["--verbose", *(a for a in options_part if a not in ("-v", "--verbose")), *rest]
-    from lbom._cli.fast import fast_command
+    fast: list[Any] = []
 
-    command = fast_command(args)
-    code = _outcome(lambda: _run_click(args) if command is None else command(), verbose)
-    if process and command is not None:
+    def command() -> Any:
+        from lbom._cli.fast import fast_command
+
+        fast.append(fast_command(args))
+        return _run_click(args) if fast[0] is None else fast[0]()
+
+    code = _outcome(command, verbose)
+    if ending_process and fast and fast[0] is not None:
         _end_process(code)
-    return sys.exit(code)
+    return code
 
 
 def _outcome(run: Any, verbose: bool) -> int:

@@ -60,8 +60,8 @@ class Opt:
             return value if value in self.choices else _DECLINE
         if self.int_range is not None:
             low, high = self.int_range
-            if not (value.isascii() and value.isdigit()):
-                return _DECLINE
+            if not (value.isascii() and value.isdigit()) or len(value) > 5:
+                return _DECLINE  # signs, spaces, other digits, leading zeros past 5 places: Click's int() judges
             number = int(value)
             return number if low <= number <= high else _DECLINE
         if self.path is not None:
@@ -154,7 +154,7 @@ def fast_command(args: list[str]) -> Callable[[], int] | None:
     if args[:1] == ["--verbose"]:
         args = args[1:]
     if args == ["version"] or args == ["--version"]:
-        return _version
+        return lambda: _as_click_would(_version)
     if args[:1] != ["scan"]:
         return None
     values = parse_scan(args[1:])
@@ -189,7 +189,8 @@ def _as_click_would(command: Callable[[], int]) -> int:
     try:
         return command()
     except (EOFError, KeyboardInterrupt):
-        sys.stderr.write("\n")
+        if sys.stderr is not None:
+            sys.stderr.write("\n")
         warn("aborted")
         return 130
     except OSError as exc:

@@ -47,7 +47,7 @@ def terminal_progress(forced: bool | None = None) -> Iterator[ProgressDisplay | 
     Pass what it yields as ``ScanOptions.progress``."""
     import sys
 
-    if forced is False or (forced is None and not sys.stderr.isatty()):
+    if forced is False or sys.stderr is None or (forced is None and not sys.stderr.isatty()):
         yield None
         return
     from lbom._cli.progress import ProgressDisplay

@@ -103,7 +103,8 @@ class _Window:
     backed by memory when a read first writes it, so memory use is what was read, as with a growing bytearray.
     The point is that the bytes are read once, in place. A bytearray grown by appending ``read()`` results
     touches every page twice (the bytes object, then the grown array): ~4,400 page faults for the 8.6 MB header
-    of a 262k-token vocabulary, 15-25 ms of system time on a VM, where this takes ~2,200.
+    of a 262k-token vocabulary, 15-25 ms of system time on a VM, where this takes ~2,200. Where no mapping of
+    the cap can be made (an address-space limit), the window grows a bytearray as it reads, as before.
     """
 
     def __init__(self, source: ByteSource, limit: int) -> None:
@@ -111,8 +112,9 @@ class _Window:
         self.file_size = source.size
         self.limit = min(limit, self.file_size)
         self._store = _anonymous_buffer(self.limit)
-        self._view = memoryview(self._store)
-        self.buf = self._view[:0]
+        self._view = memoryview(self._store) if self._store is not None else None
+        self._grown = bytearray()  # the bytes, where no mapping could be made
+        self.buf: memoryview | bytearray = self._view[:0] if self._view is not None else self._grown
         self._fill(min(_INITIAL_WINDOW, self.limit))
 
     def ensure(self, end: int, what: str, pos: int) -> None:
@@ -138,27 +140,35 @@ class _Window:
     def _fill(self, want: int) -> None:
         """Read on until ``want`` bytes are held (or the file ends)."""
         have = len(self.buf)
-        readinto = getattr(self.source, "readinto_at", None)
+        view = self._view
+        readinto = getattr(self.source, "readinto_at", None) if view is not None else None
         while have < want:
             step = min(want - have, _GROW_STEP)
             if readinto is not None:
-                count = readinto(have, self._view[have : have + step])
+                count = readinto(have, view[have : have + step])  # type: ignore[index]
             else:
-                chunk = self.source.read_at(have, step)
+                chunk = self.source.read_at(have, step)[:step]
                 count = len(chunk)
-                self._view[have : have + count] = chunk
+                if view is not None:
+                    view[have : have + count] = chunk
+                else:
+                    self._grown += chunk
             if not count:
                 break
             have += count
-        self.buf = self._view[:have]
+        self.buf = view[:have] if view is not None else self._grown
 
 
-def _anonymous_buffer(size: int) -> mmap.mmap | bytearray:
-    """``size`` writable bytes that take memory only where written: an anonymous mapping (a bytearray for an empty
-    window, which mmap refuses)."""
+def _anonymous_buffer(size: int) -> mmap.mmap | None:
+    """``size`` writable bytes that take memory only where written (an anonymous mapping), or None when none can be
+    made: an empty window, or an address-space limit (``ulimit -v``) or strict overcommit refusing the cap; the
+    window then grows a bytearray as it reads."""
     if size <= 0:
-        return bytearray()
-    return mmap.mmap(-1, size)
+        return None
+    try:
+        return mmap.mmap(-1, size)
+    except (OSError, ValueError, OverflowError):
+        return None
 
 
 @dataclass

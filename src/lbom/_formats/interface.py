@@ -120,18 +120,19 @@ class LocalFileSource:
         self.bytes_read += len(data)
         return data
 
-    def readinto_at(self, offset: int, buffer: memoryview) -> int:
+    def readinto_at(self, offset: int, buffer: memoryview | bytearray) -> int:
         """Read up to ``len(buffer)`` bytes at ``offset`` straight into ``buffer``; fewer only at EOF. Spares the
         caller a bytes object per read, and with it a page fault per page read (see ``gguf._Window``)."""
+        view = memoryview(buffer)  # a bytearray slice would be a copy, and the bytes read would be lost
         preadv = getattr(os, "preadv", None)
         done = 0
-        while done < len(buffer) and offset + done < self._size:
+        while done < len(view) and offset + done < self._size:
             if preadv is not None:
-                count = preadv(self._fd, [buffer[done:]], offset + done)
+                count = preadv(self._fd, [view[done:]], offset + done)
             else:  # no preadv (Windows): one copy
-                chunk = os.pread(self._fd, len(buffer) - done, offset + done)
+                chunk = os.pread(self._fd, len(view) - done, offset + done)
                 count = len(chunk)
-                buffer[done : done + count] = chunk
+                view[done : done + count] = chunk
             if not count:
                 break
             done += count
