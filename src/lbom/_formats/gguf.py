@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import field
 from typing import Any
 
+from lbom import _precompiled_re as precompiled_re
 from lbom._formats.constants import (
     GGML_TYPE_TO_FTYPE_GUESS,
     GGML_TYPES,
@@ -428,7 +429,14 @@ def _short_string_run(byte_order: str, run: int = _SHORT_RUN) -> re.Pattern[byte
 
     body = b"|".join(one(n) for n in order)
     repeat = rb"(?:%s){%d}+" if sys.version_info >= (3, 11) else rb"(?:%s){%d}"
-    return re.compile(rb"(?s)" + repeat % (body, run))
+    # Compiled from the shipped table where it has this pattern: ~19M instructions of re's compiler per process.
+    return precompiled_re.compile(rb"(?s)" + repeat % (body, run))
+
+
+def precompiled_patterns() -> list[bytes]:
+    """The patterns :func:`_short_string_run` builds (both byte orders, both run lengths), for the table of
+    :mod:`lbom._precompiled_re`."""
+    return [_short_string_run(order, run).pattern for order in ("<", ">") for run in (_SHORT_RUN, _SMALL_RUN)]
 
 
 def _read_string_elements(st: _State, frame: _ArrayFrame, key: str, budget: _Budget) -> None:
