@@ -21,8 +21,6 @@ from typing import Any
 Key = tuple[int, int, int, int, str]
 """(major, minor, _sre.MAGIC, _sre.CODESIZE, SHA-256 of the pattern's bytes, first 32 hex digits)."""
 
-MODULE = "lbom._precompiled_re_table"
-
 
 def _key(pattern: bytes) -> Key:
     from lbom._sha256 import sha256_hex

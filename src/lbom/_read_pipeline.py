@@ -12,17 +12,17 @@ import os
 import time
 from _thread import allocate_lock
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import field
 from typing import TYPE_CHECKING
 
-from lbom._cache import CachedRead, FileKey, ScanCache, open_cache
+from lbom._cache import CachedRead, FileKey, ScanCache
 from lbom._formats import READERS, SNIFF_BYTES, ReaderEntry, pick_reader_for
 from lbom._formats.interface import LocalFileSource
 from lbom._records import dataclass
 from lbom.errors import ScanCancelled
 from lbom.model import FileDigest, Finding, ModelHeader, Severity
-from lbom.scan import Candidate, ProgressEvent, ReadFile, ScanOptions, cache_directory
+from lbom.scan import Candidate, ProgressEvent, ReadFile, ScanOptions
 
 if TYPE_CHECKING:
     import threading
@@ -65,21 +65,14 @@ def read_uncached(candidate: Candidate, options: ScanOptions) -> ReadFile:
     return _result(pending)
 
 
-def read_all(
-    candidates: list[Candidate],
-    options: ScanOptions,
-    roots: Sequence[str],
-    shared_cache: ScanCache | None = None,
-) -> Iterator[ReadFile]:
+def read_all(candidates: list[Candidate], options: ScanOptions, cache: ScanCache | None) -> Iterator[ReadFile]:
     """Every candidate read (and hashed), yielded in the order given.
 
     Headers are read on the calling thread, in order; files that need hashing and are not tiny go to ``jobs``
     worker threads, so headers are parsed while earlier files hash. With ``jobs=1`` everything runs here.
-    ``shared_cache`` is the caller's (flushed at the end, closed by the caller); without one, the cache the
-    options ask for is opened and closed here.
+    ``cache`` is the scan's (None without one): what was read is flushed to it at the end; the caller closes it.
     """
     algorithms = _algorithms(options)
-    cache = shared_cache if shared_cache is not None else _open_cache(options, roots)
     tracker = _Tracker(options.progress, candidates)
     jobs = max(1, options.jobs if options.jobs is not None else (os.cpu_count() or 1))
     pool: ThreadPoolExecutor | None = None
@@ -127,10 +120,7 @@ def read_all(
                     pending.future.cancel()
             pool.shutdown(wait=True)
         if cache is not None:
-            if cache is shared_cache:
-                cache.flush()
-            else:
-                cache.close()
+            cache.flush()
 
 
 _MAX_WINDOW = 1024
@@ -240,11 +230,6 @@ def _algorithms(options: ScanOptions) -> tuple[str, ...]:
     from lbom._hashing import normalise_algorithms
 
     return normalise_algorithms(options.digests)
-
-
-def _open_cache(options: ScanOptions, roots: Sequence[str]) -> ScanCache | None:
-    directory = cache_directory(options, roots)
-    return None if directory is None else open_cache(directory, options.limits)
 
 
 def _lookup(

@@ -254,13 +254,11 @@ def read_candidate(candidate: Candidate, options: ScanOptions) -> ReadFile:
     return read_uncached(candidate, options)
 
 
-def _iter_read(
-    candidates: list[Candidate], options: ScanOptions, roots: Sequence[str] = (), cache: ScanCache | None = None
-) -> Iterator[ReadFile]:
+def _iter_read(candidates: list[Candidate], options: ScanOptions, cache: ScanCache | None) -> Iterator[ReadFile]:
     """Read (and hash) every candidate, in parallel and through ``cache``, yielding in candidate order."""
     from lbom._read_pipeline import read_all
 
-    return read_all(candidates, options, roots, cache)
+    return read_all(candidates, options, cache)
 
 
 def scan(
@@ -341,7 +339,7 @@ def _scan_local(
     from lbom._version import tool_version
 
     read_files: list[ReadFile] = []
-    for read_file in _iter_read(found.candidates, options, path_list, cache):
+    for read_file in _iter_read(found.candidates, options, cache):
         findings.extend(read_file.findings)
         if read_file.header is None:
             named_like = _model_suffix(read_file.candidate.display_path)

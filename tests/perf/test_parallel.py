@@ -133,7 +133,7 @@ def test_file_vanishing_before_it_is_read_is_a_finding(tmp_path: Path) -> None:
     found = discover([str(tmp_path)])
     (tmp_path / "b.gguf").unlink()
     for jobs in (1, 2):
-        results = list(read_all(found.candidates, ScanOptions(cache=False, jobs=jobs), [str(tmp_path)]))
+        results = list(read_all(found.candidates, ScanOptions(cache=False, jobs=jobs), None))
         assert [r.header is not None for r in results] == [True, False]
         assert [f.rule_id for f in results[1].findings] == ["LBOM-SCAN-002"]
 

@@ -16,6 +16,7 @@ Exit codes (documented in README.md):
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from typing import Any
 
 EXIT_OK = 0
@@ -102,16 +103,17 @@ def _run(argv: list[str] | None, *, ending_process: bool) -> int:
         # -v is accepted anywhere before "--" (l-bom scan FILE -v), not only before the subcommand.
         rest = args[len(options_part) :]
         args = ["--verbose", *(a for a in options_part if a not in ("-v", "--verbose")), *rest]
-    fast: list[Any] = []
+    fast: Callable[[], int] | None = None
 
     def command() -> Any:
+        nonlocal fast
         from lbom._cli.fast import fast_command
 
-        fast.append(fast_command(args))
-        return _run_click(args) if fast[0] is None else fast[0]()
+        fast = fast_command(args)
+        return _run_click(args) if fast is None else fast()
 
     code = _outcome(command, verbose)
-    if ending_process and fast and fast[0] is not None:
+    if ending_process and fast is not None:
         _end_process(code)
     return code
 

@@ -112,8 +112,8 @@ class _Window:
         self.source = source
         self.file_size = source.size
         self.limit = min(limit, self.file_size)
-        self._store = _anonymous_buffer(self.limit)
-        self._view = memoryview(self._store) if self._store is not None else None
+        store = _anonymous_buffer(self.limit)
+        self._view = memoryview(store) if store is not None else None  # the view keeps the mapping alive
         self._grown = bytearray()  # the bytes, where no mapping could be made
         self.buf: memoryview | bytearray = self._view[:0] if self._view is not None else self._grown
         self._fill(min(_INITIAL_WINDOW, self.limit))
@@ -581,7 +581,8 @@ def _report_invalid_string(st: _State, key: str, start: int, first_index: int, c
 
 
 def _valid_utf8(buf: bytearray | memoryview, start: int, end: int) -> bool:
-    """Whether ``buf[start:end]`` is valid UTF-8, decoded in 1 MiB steps so no copy of the region is made."""
+    """Whether ``buf[start:end]`` is valid UTF-8, decoded in ``_UTF8_CHUNK`` steps so no copy of the region is
+    made."""
     decoder = codecs.getincrementaldecoder("utf-8")()
     with memoryview(buf) as view:
         try:
