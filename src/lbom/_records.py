@@ -17,17 +17,32 @@ unchanged, so a stale table costs speed, never correctness; a test fails until t
 from __future__ import annotations
 
 import abc
-import dataclasses
-import inspect
 import reprlib
 import sys
 import types
 import typing
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from lbom._deferred import deferring
+
+
+def _import_dataclasses() -> types.ModuleType:
+    """:mod:`dataclasses`, imported without :mod:`inspect` on Python 3.10 and 3.11 (see :mod:`lbom._deferred`),
+    where the standard decorator uses it only to write a docstring for a class that has none. 3.12+ read every
+    class's annotations through ``inspect``, so there it is imported as usual."""
+    if sys.version_info < (3, 12) and "dataclasses" not in sys.modules:
+        with deferring("inspect"):
+            import dataclasses
+    import dataclasses
+
+    return dataclasses
+
+
 if TYPE_CHECKING:
+    import dataclasses
     from dataclasses import dataclass as dataclass
 else:
+    dataclasses = _import_dataclasses()
 
     def dataclass(cls: type | None = None, /, **options: Any) -> Any:
         """:func:`dataclasses.dataclass`, taking its methods from the precompiled table when it can."""
@@ -56,9 +71,10 @@ Row = tuple[str, str, bool, bool, bool, bool | None]
 """A field as the generated methods see it: (name, default kind "r"/"d"/"f", init, repr, compare, hash)."""
 
 
-@dataclasses.dataclass(frozen=True)
-class Spec:
-    """What decides a class's generated methods: recorded for every decorated class, for the writer and tests."""
+class Spec(typing.NamedTuple):
+    """What decides a class's generated methods: recorded for every decorated class, for the writer and tests.
+
+    A named tuple rather than a dataclass: the standard decorator of 3.12+ would import :mod:`inspect` for it."""
 
     key: str
     fingerprint: str
@@ -67,7 +83,7 @@ class Spec:
     frozen: bool
     eq: bool
     post_init: bool
-    annotations: dict[str, str] = dataclasses.field(default_factory=dict, compare=False, repr=False)
+    annotations: dict[str, str]
     """The class's annotations as read for the fingerprint (the field pass reuses them)."""
 
 
@@ -95,7 +111,7 @@ def _spec(cls: type, options: dict[str, Any]) -> Spec | str:
     post_init = hasattr(cls, "__post_init__")
     fields: list[Row] = []
     parts = [f"table={TABLE_FORMAT}", f"frozen={frozen}", f"eq={eq}", f"post_init={post_init}"]
-    annotations = inspect.get_annotations(cls)
+    annotations = _own_annotations(cls)
     for name, annotation in annotations.items():
         if not isinstance(annotation, str) or annotation.startswith(_NOT_FIELDS):
             return f"field {name} is annotated {annotation!r}"
@@ -109,6 +125,21 @@ def _spec(cls: type, options: dict[str, Any]) -> Spec | str:
         fields.append(row)
         parts.append(":".join(str(part) for part in (*row, annotation)))
     return Spec(key, ";".join(parts), tuple(fields), frozen, eq, post_init, annotations)
+
+
+def _own_annotations(cls: type) -> dict[str, Any]:
+    """``inspect.get_annotations(cls)`` as Python 3.10-3.13 compute it for a class (its own ``__annotations__``,
+    copied), without importing :mod:`inspect`; later Pythons (lazy annotations) ask ``inspect`` itself."""
+    if sys.version_info >= (3, 14):
+        import inspect
+
+        return inspect.get_annotations(cls)
+    annotations = cls.__dict__.get("__annotations__")  # noqa: RUF063 (inspect.get_annotations is what it replaces)
+    if annotations is None or isinstance(annotations, types.GetSetDescriptorType):
+        return {}
+    if not isinstance(annotations, dict):
+        raise ValueError(f"{cls!r}.__annotations__ is neither a dict nor None")
+    return dict(annotations)
 
 
 def _decorate(cls: type, options: dict[str, Any]) -> type:
@@ -158,6 +189,8 @@ def _decorate(cls: type, options: dict[str, Any]) -> type:
     params = cls.__dataclass_params__  # type: ignore[attr-defined]
     params.init, params.repr, params.eq, params.frozen = True, True, spec.eq, spec.frozen
     if not had_doc:
+        import inspect
+
         cls.__doc__ = cls.__name__ + str(inspect.signature(cls)).replace(" -> None", "")
     abc.update_abstractmethods(cls)
     return cls

@@ -19,6 +19,7 @@ from _thread import allocate_lock
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+from lbom._deferred import deferring
 from lbom._records import dataclass
 
 if TYPE_CHECKING:
@@ -116,7 +117,8 @@ def parse_only() -> JinjaParser:
     package.__path__ = list(spec.submodule_search_locations)
     sys.modules[_ALIAS] = package
     _install_light_modules()
-    modules = {name: importlib.import_module(f"{_ALIAS}.{name}") for name in _MODULES}
+    with deferring("inspect"):  # nodes imports it for constant folding, which parsing never runs
+        modules = {name: importlib.import_module(f"{_ALIAS}.{name}") for name in _MODULES}
     nodes_module = modules["nodes"]
     lexer_module = modules["lexer"]
     parser_class = modules["parser"].Parser

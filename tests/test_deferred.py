@@ -1,0 +1,93 @@
+"""lbom._deferred: an import binds a stand-in that brings the real module in on first use, and nothing else
+sees the stand-in."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from lbom._deferred import Deferred, deferring
+
+
+@pytest.fixture
+def modules(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    (tmp_path / "lbomtest_heavy.py").write_text("LOADS = []\nLOADS.append(1)\nVALUE = 42\n")
+    (tmp_path / "lbomtest_importer.py").write_text("import lbomtest_heavy\n")
+    (tmp_path / "lbomtest_eager.py").write_text("import lbomtest_heavy\nSEEN = lbomtest_heavy.VALUE\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    yield tmp_path
+    for name in ("lbomtest_heavy", "lbomtest_importer", "lbomtest_eager"):
+        sys.modules.pop(name, None)
+
+
+def test_the_importer_binds_a_stand_in_that_loads_the_module_on_first_use(modules: Path) -> None:
+    with deferring("lbomtest_heavy"):
+        import lbomtest_importer  # type: ignore[import-not-found]
+    assert "lbomtest_heavy" not in sys.modules  # not loaded, and the stand-in is gone
+    stand_in = lbomtest_importer.lbomtest_heavy
+    assert isinstance(stand_in, Deferred)
+    assert stand_in.VALUE == 42
+    real = sys.modules["lbomtest_heavy"]
+    assert not isinstance(real, Deferred) and real.LOADS == [1]  # loaded once
+    real.VALUE = 43  # reads are passed on each time, never a stale copy
+    assert stand_in.VALUE == 43
+    with pytest.raises(AttributeError):
+        _ = stand_in.missing
+
+
+def test_later_importers_get_the_real_module(modules: Path) -> None:
+    with deferring("lbomtest_heavy"):
+        import lbomtest_importer  # noqa: F401
+    import lbomtest_heavy  # type: ignore[import-not-found]
+
+    assert not isinstance(lbomtest_heavy, Deferred) and lbomtest_heavy.VALUE == 42
+
+
+def test_a_read_inside_the_block_loads_the_real_module_for_everyone(modules: Path) -> None:
+    with deferring("lbomtest_heavy"):
+        import lbomtest_eager  # type: ignore[import-not-found]
+
+        assert not isinstance(sys.modules["lbomtest_heavy"], Deferred)
+    assert lbomtest_eager.SEEN == 42
+    assert sys.modules["lbomtest_heavy"].LOADS == [1]
+
+
+def test_nothing_is_done_for_a_module_already_imported(modules: Path) -> None:
+    import lbomtest_heavy
+
+    with deferring("lbomtest_heavy"):
+        assert sys.modules["lbomtest_heavy"] is lbomtest_heavy
+        import lbomtest_importer
+    assert lbomtest_importer.lbomtest_heavy is lbomtest_heavy
+
+
+def test_the_stand_in_leaves_even_when_the_block_fails(modules: Path) -> None:
+    with pytest.raises(RuntimeError), deferring("lbomtest_heavy"):
+        raise RuntimeError("boom")
+    assert "lbomtest_heavy" not in sys.modules
+
+
+PROBE = """
+import sys
+import lbom
+dataclasses = sys.modules["dataclasses"]
+loaded_by_import = "inspect" in sys.modules
+@dataclasses.dataclass
+class NoDoc:
+    x: int
+print(loaded_by_import, type(dataclasses.inspect).__name__, NoDoc.__doc__)
+"""
+
+
+def test_dataclasses_uses_inspect_through_the_stand_in_where_it_needs_it() -> None:
+    out = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, timeout=60, check=True)
+    loaded, kind, doc = out.stdout.strip().split(" ", 2)
+    assert doc == "NoDoc(x: int)"  # the standard decorator's docstring, written through inspect.signature
+    if sys.version_info < (3, 12):
+        assert (loaded, kind) == ("False", "Deferred")
+    else:  # 3.12+ read every class's annotations through inspect: imported as usual
+        assert kind == "module"
