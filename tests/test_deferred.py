@@ -18,9 +18,13 @@ def modules(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     (tmp_path / "lbomtest_heavy.py").write_text("LOADS = []\nLOADS.append(1)\nVALUE = 42\n")
     (tmp_path / "lbomtest_importer.py").write_text("import lbomtest_heavy\n")
     (tmp_path / "lbomtest_eager.py").write_text("import lbomtest_heavy\nSEEN = lbomtest_heavy.VALUE\n")
+    (tmp_path / "lbomtest_from.py").write_text("from lbomtest_heavy import double\n")
+    (tmp_path / "lbomtest_heavy.py").write_text(
+        "LOADS = []\nLOADS.append(1)\nVALUE = 42\ndef double(x, *, times=2):\n    return x * times\n"
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
     yield tmp_path
-    for name in ("lbomtest_heavy", "lbomtest_importer", "lbomtest_eager"):
+    for name in ("lbomtest_heavy", "lbomtest_importer", "lbomtest_eager", "lbomtest_from"):
         sys.modules.pop(name, None)
 
 
@@ -54,6 +58,23 @@ def test_a_read_inside_the_block_loads_the_real_module_for_everyone(modules: Pat
         assert not isinstance(sys.modules["lbomtest_heavy"], Deferred)
     assert lbomtest_eager.SEEN == 42
     assert sys.modules["lbomtest_heavy"].LOADS == [1]
+
+
+def test_a_from_import_of_a_named_function_loads_the_module_when_it_is_called(modules: Path) -> None:
+    with deferring("lbomtest_heavy", functions=("double",)):
+        import lbomtest_from  # type: ignore[import-not-found]
+    assert "lbomtest_heavy" not in sys.modules
+    assert lbomtest_from.double.__name__ == "double"
+    assert lbomtest_from.double(21) == 42 and lbomtest_from.double(2, times=5) == 10
+    assert sys.modules["lbomtest_heavy"].LOADS == [1]
+
+
+def test_a_from_import_of_any_other_name_loads_the_module_at_once(modules: Path) -> None:
+    with deferring("lbomtest_heavy"):
+        import lbomtest_from
+
+        assert not isinstance(sys.modules["lbomtest_heavy"], Deferred)
+    assert lbomtest_from.double(1) == 2
 
 
 def test_nothing_is_done_for_a_module_already_imported(modules: Path) -> None:
