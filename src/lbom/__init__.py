@@ -42,8 +42,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-# First of l-bom's modules: it imports dataclasses without inspect, which every later import then shares.
-from lbom import _records  # noqa: F401
+# First of l-bom's modules: the compiled patterns go into re's cache before anything compiles one, and
+# dataclasses is imported without inspect, which every later import then shares.
+from lbom import _precompiled_re, _records  # noqa: F401
 from lbom._formats.interface import DEFAULT_LIMITS, Limits
 from lbom.errors import Error
 from lbom.model import (

@@ -1,15 +1,29 @@
-"""Regular expressions whose compiled form is shipped, for the few large ones every process needs.
+"""Regular expressions whose compiled form is shipped, so a scan does not run ``re``'s compiler at start-up.
 
-``re.compile`` parses and compiles a pattern in Python on every process start. For the GGUF reader's two
-string-run patterns (64 alternatives each, repeated) that is ~19 million instructions, ~4 % of a first scan.
-``python -m lbom._precompiled_re`` records, for the running Python, the arguments ``re.compile`` passes to the
-regex engine (``_sre.compile``) into :mod:`lbom._precompiled_re_table`; at run time :func:`compile` hands them
-straight to the engine. The table is keyed by Python version, the engine's ``MAGIC`` and code size, and the
-pattern's own digest, so a pattern that changed, or a Python the table does not know, is compiled by ``re`` as
-usual, and so is anything the engine refuses. ``tests/test_precompiled_re.py`` holds every entry for the running
-Python equal to what ``re`` compiles now, and fails while a pattern the reader uses is missing for it.
+``re.compile`` parses and compiles a pattern in Python, in every process. A first ``l-bom scan`` compiles ~50
+patterns: the GGUF reader's two string-run patterns (64 alternatives each, ~19 million instructions), l-bom's own
+module-level patterns, and those of the standard modules and jinja2's lexer it imports (json, dataclasses,
+string). Together ~15 ms on a slow machine, ~7 % of a scan of one GGUF.
 
-Run the writer under each Python the project supports (it keeps the other versions' entries).
+``python -m lbom._precompiled_re_writer`` runs a first scan of the example models and of a large-vocabulary GGUF,
+records every pattern ``re`` compiled on the way (with the flags it was given) and the arguments ``re``'s compiler
+handed the regex engine (``_sre.compile``) for it, and writes them to ``lbom._precompiled_re_3NN`` for the running
+Python's minor version. At run time:
+
+- :func:`seed`, run when ``lbom`` is imported, puts each recorded pattern, compiled by the engine from the recorded
+  arguments, into ``re``'s own cache, where ``re.compile`` finds it. Only on the exact interpreter build that
+  recorded them (``sys.version``, the engine's ``MAGIC`` and code size): the result is then what ``re`` would
+  compile, by construction. Any other build compiles as usual.
+- :func:`compile` (the GGUF string-run patterns) takes the recorded arguments on any build of the same minor version
+  with the same engine, as before this module seeded anything; the tests hold those entries equal to what ``re``
+  compiles and the walks equal, on every supported Python.
+
+Whatever is missing from the table, or refused by the engine, compiles the usual way: a stale table costs speed,
+never correctness. ``tests/test_precompiled_re.py`` fails while a first scan on the recording build compiles
+anything, and while an entry differs from what ``re`` compiles now.
+
+Run the writer (:mod:`lbom._precompiled_re_writer`) under each Python the project supports, after changing or
+adding a regular expression.
 """
 
 from __future__ import annotations
@@ -18,109 +32,74 @@ import re
 import sys
 from typing import Any
 
-Key = tuple[int, int, int, int, str]
-"""(major, minor, _sre.MAGIC, _sre.CODESIZE, SHA-256 of the pattern's bytes, first 32 hex digits)."""
+Entry = tuple[Any, int, int, tuple[int, ...], int, tuple[tuple[str, int], ...], tuple[Any, ...]]
+"""(pattern, flags as given to re.compile, flags as given to the engine, code, groups, groupindex, indexgroup)."""
 
 
-def _key(pattern: bytes) -> Key:
-    from lbom._sha256 import sha256_hex
+def _engine() -> Any:
+    """CPython's regex engine module (``_sre``, no type stubs)."""
+    import _sre  # type: ignore[import-not-found,unused-ignore]
 
+    return _sre
+
+
+def _table_name() -> str:
+    return f"lbom._precompiled_re_{sys.version_info[0]}{sys.version_info[1]}"
+
+
+def _table() -> Any:
+    """This minor version's table module, or None (not written, blocked or broken: all compile the usual way)."""
+    name = _table_name()
+    try:
+        __import__(name)
+    except Exception:
+        return None
+    table = sys.modules[name]
     engine = _engine()
-    return (sys.version_info[0], sys.version_info[1], engine.MAGIC, engine.CODESIZE, sha256_hex(pattern)[:32])
+    if (getattr(table, "MAGIC", None), getattr(table, "CODESIZE", None)) != (engine.MAGIC, engine.CODESIZE):
+        return None
+    return table
 
 
-def _table() -> dict[Key, tuple[Any, ...]]:
+def _from_entry(entry: Entry) -> re.Pattern[Any] | None:
+    pattern, _, engine_flags, code, groups, groupindex, indexgroup = entry
     try:
-        from lbom._precompiled_re_table import TABLE
-    except Exception:  # not written yet, or broken: everything compiles the usual way
-        return {}
-    return TABLE
-
-
-def compile(pattern: bytes) -> re.Pattern[bytes]:
-    """``re.compile(pattern)``, from the shipped table when it holds this pattern for this Python."""
-    entry = _table().get(_key(pattern))
-    compiled = _from_table(pattern, entry) if entry is not None else None
-    return compiled if compiled is not None else re.compile(pattern)
-
-
-def _from_table(pattern: bytes, entry: tuple[Any, ...]) -> re.Pattern[bytes] | None:
-    flags, code, groups, groupindex, indexgroup = entry
-    try:
-        compiled: re.Pattern[bytes] = _engine().compile(
-            pattern, flags, list(code), groups, dict(groupindex), indexgroup
+        compiled: re.Pattern[Any] = _engine().compile(
+            pattern, engine_flags, list(code), groups, dict(groupindex), indexgroup
         )
     except Exception:  # an engine that refuses the recorded code: compiled the usual way instead
         return None
     return compiled
 
 
-def _engine() -> Any:
-    """CPython's regex engine module (``_sre``, no type stubs)."""
-    import importlib
-
-    return importlib.import_module("_sre")
-
-
-def record(pattern: bytes) -> tuple[Any, ...]:
-    """The arguments ``re.compile(pattern)`` hands the engine in this Python (bypassing ``re``'s cache)."""
-    _sre = _engine()
-    seen: list[tuple[Any, ...]] = []
-
-    class Spy:
-        """The engine module as the compiler sees it, with ``compile`` recording its arguments."""
-
-        def __getattr__(self, name: str) -> Any:
-            return getattr(_sre, name)
-
-        def compile(self, *args: Any) -> Any:
-            seen.append(args)
-            return _sre.compile(*args)
-
-    compiler: Any = sys.modules.get("re._compiler") or sys.modules.get("sre_compile")
-    if compiler is None:  # pragma: no cover - one of the two is loaded with re in every supported Python
-        raise RuntimeError("the re compiler module is not loaded")
-    compiler._sre = Spy()
-    try:
-        compiler.compile(pattern, 0)
-    finally:
-        compiler._sre = _sre
-    (args,) = seen
-    _, flags, code, groups, groupindex, indexgroup = args
-    # Opcodes are int subclasses named after themselves: the table keeps plain ints.
-    return (int(flags), tuple(int(c) for c in code), int(groups), tuple(sorted(groupindex.items())), tuple(indexgroup))
+def seed() -> int:
+    """Put this build's recorded patterns into ``re``'s cache (those not there yet). Returns how many."""
+    table = _table()
+    cache = getattr(re, "_cache", None)
+    if table is None or getattr(table, "BUILD", None) != sys.version or not isinstance(cache, dict):
+        return 0
+    added = 0
+    for entry in table.PATTERNS:
+        key = (type(entry[0]), entry[0], entry[1])
+        if key not in cache:
+            compiled = _from_entry(entry)
+            if compiled is not None:
+                cache[key] = compiled
+                added += 1
+    return added
 
 
-def patterns_in_use() -> list[bytes]:
-    """Every pattern l-bom compiles through this module (the writer records these)."""
-    from lbom._formats import gguf
-
-    return gguf.precompiled_patterns()
-
-
-def write() -> str:
-    """Add this Python's entries for :func:`patterns_in_use` to the table module (other versions' are kept)."""
-    import os
-    import pprint
-
-    table = {key: value for key, value in _table().items() if key[:2] != sys.version_info[:2]}
-    for pattern in patterns_in_use():
-        table[_key(pattern)] = record(pattern)
-    path = os.path.join(os.path.dirname(__file__), "_precompiled_re_table.py")
-    body = pprint.pformat(table, width=120, compact=True)
-    source = (
-        '"""Generated by ``python -m lbom._precompiled_re`` (see that module); do not edit."""\n'
-        "# ruff: noqa\n"
-        "# mypy: ignore-errors\n\n"
-        f"TABLE = {body}\n"
-    )
-    import builtins
-
-    builtins.compile(source, path, "exec")  # a table that does not compile is never written
-    with open(path, "w", encoding="utf-8") as handle:
-        handle.write(source)
-    return path
+def compile(pattern: bytes) -> re.Pattern[bytes]:
+    """``re.compile(pattern)``, from the table when it holds this pattern for this minor version and engine."""
+    table = _table()
+    if table is not None:
+        for entry in table.PATTERNS:
+            if entry[1] == 0 and entry[0] == pattern:
+                compiled = _from_entry(entry)
+                if compiled is not None:
+                    return compiled
+                break
+    return re.compile(pattern)
 
 
-if __name__ == "__main__":
-    print(f"wrote {write()}: {len(patterns_in_use())} patterns for Python {sys.version_info[0]}.{sys.version_info[1]}")
+seed()
