@@ -98,3 +98,35 @@ def test_readinto_at_fills_a_bytearray_too(tmp_path: Path) -> None:
     with LocalFileSource(str(path)) as source:
         buffer = bytearray(4)
         assert source.readinto_at(3, buffer) == 4 and buffer == bytearray(b"3456")
+
+
+@pytest.mark.skipif(not hasattr(os, "preadv"), reason="POSIX mappings")
+def test_the_window_maps_private_memory_and_asks_for_huge_pages_when_large(monkeypatch: pytest.MonkeyPatch) -> None:
+    import mmap
+
+    calls: list[tuple[int, dict[str, object]]] = []
+    advised: list[int] = []
+    real_mmap = mmap.mmap
+
+    class Recording(real_mmap):  # type: ignore[misc,valid-type]
+        def __new__(cls, fileno: int, length: int, **kwargs: object) -> Recording:
+            calls.append((length, kwargs))
+            return super().__new__(cls, fileno, length, **kwargs)  # type: ignore[no-any-return]
+
+        def madvise(self, option: int, *args: int) -> None:
+            advised.append(option)
+            if option == getattr(mmap, "MADV_HUGEPAGE", None) and len(advised) > 1:
+                raise OSError(22, "Invalid argument")  # a kernel without transparent huge pages
+            super().madvise(option, *args)
+
+    monkeypatch.setattr(gguf.mmap, "mmap", Recording)
+    large = gguf._anonymous_buffer(64 << 20)
+    small = gguf._anonymous_buffer(1 << 20)
+    refused = gguf._anonymous_buffer(8 << 20)  # madvise refused: the mapping is still used
+    assert large is not None and small is not None and refused is not None
+    for _, kwargs in calls:
+        assert kwargs == {"flags": mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS}  # not the shared default
+    huge = getattr(mmap, "MADV_HUGEPAGE", None)
+    assert advised == ([huge, huge] if huge is not None else [])  # the 1 MiB window is not advised
+    refused[:5] = b"hello"
+    assert refused[:5] == b"hello"
