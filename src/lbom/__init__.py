@@ -40,41 +40,29 @@ Model stores (Hugging Face hub cache, Ollama, LM Studio, llama.cpp cache)::
 
 from __future__ import annotations
 
-import gc as _gc
+from typing import TYPE_CHECKING
 
-# The garbage collector is paused while l-bom's modules load, and then left as it was: nothing they build is
-# garbage, yet with the default thresholds the collector runs ~15 times over it (4-6 % of a one-file `l-bom scan`
-# in interleaved runs here; the collector's walks are cache misses more than instructions).
-_collecting = _gc.isenabled()
-_gc.disable()
-try:
-    from typing import TYPE_CHECKING
-
-    # First of l-bom's modules: the compiled patterns go into re's cache before anything compiles one, and
-    # dataclasses is imported without inspect, which every later import then shares.
-    from lbom import _precompiled_re, _records  # noqa: F401
-    from lbom._formats.interface import DEFAULT_LIMITS, Limits
-    from lbom.errors import Error
-    from lbom.model import (
-        BaseModelRef,
-        ChatTemplate,
-        FileDigest,
-        FileEntry,
-        Finding,
-        ModelArtifact,
-        ModelHeader,
-        ScanResult,
-        Severity,
-        SidecarFacts,
-        SourceIdentity,
-        TensorInfo,
-        TensorTypeStat,
-    )
-    from lbom.scan import ScanOptions, scan
-finally:
-    if _collecting:
-        _gc.enable()
-    del _collecting
+# First of l-bom's modules: the compiled patterns go into re's cache before anything compiles one, and
+# dataclasses is imported without inspect, which every later import then shares.
+from lbom import _precompiled_re, _records  # noqa: F401
+from lbom._formats.interface import DEFAULT_LIMITS, Limits
+from lbom.errors import Error
+from lbom.model import (
+    BaseModelRef,
+    ChatTemplate,
+    FileDigest,
+    FileEntry,
+    Finding,
+    ModelArtifact,
+    ModelHeader,
+    ScanResult,
+    Severity,
+    SidecarFacts,
+    SourceIdentity,
+    TensorInfo,
+    TensorTypeStat,
+)
+from lbom.scan import ScanOptions, scan
 
 if TYPE_CHECKING:
     from lbom._catalog import Rule

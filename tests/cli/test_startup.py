@@ -101,23 +101,3 @@ def test_lazy_names_resolve() -> None:
     for name in lbom.__all__:
         assert getattr(lbom, name) is not None, name
     assert callable(lbom.scan) and callable(lbom.render) and callable(lbom.rules)
-
-
-def test_importing_lbom_leaves_the_garbage_collector_as_it_was() -> None:
-    probe = (
-        "import gc, sys\n"
-        "counts = []\n"
-        "gc.callbacks.append(lambda phase, info: counts.append(info['generation']) if phase == 'start' else None)\n"
-        "enabled = sys.argv[1] == 'on'\n"
-        "gc.enable() if enabled else gc.disable()\n"
-        "import lbom\n"
-        "print(gc.isenabled(), len(counts))\n"
-    )
-    for state, expected in (("on", "True"), ("off", "False")):
-        out = subprocess.run([sys.executable, "-c", probe, state], capture_output=True, text=True, timeout=60)
-        assert out.returncode == 0, out.stderr
-        enabled, collections = out.stdout.split()
-        assert enabled == expected
-        # Paused while l-bom's modules load (~15 collections otherwise); the import system's own work before
-        # lbom/__init__ runs may still start one or two.
-        assert int(collections) <= 3
