@@ -71,20 +71,33 @@ Row = tuple[str, str, bool, bool, bool, bool | None]
 """A field as the generated methods see it: (name, default kind "r"/"d"/"f", init, repr, compare, hash)."""
 
 
-class Spec(typing.NamedTuple):
+class Spec:
     """What decides a class's generated methods: recorded for every decorated class, for the writer and tests.
 
-    A named tuple rather than a dataclass: the standard decorator of 3.12+ would import :mod:`inspect` for it."""
+    A plain class: a dataclass or a named tuple would compile code at import, which is what this module avoids."""
 
-    key: str
-    fingerprint: str
-    fields: tuple[Row, ...]
-    """One row per field, in order."""
-    frozen: bool
-    eq: bool
-    post_init: bool
-    annotations: dict[str, str]
-    """The class's annotations as read for the fingerprint (the field pass reuses them)."""
+    __slots__ = ("annotations", "eq", "fields", "fingerprint", "frozen", "key", "post_init")
+
+    def __init__(
+        self,
+        key: str,
+        fingerprint: str,
+        fields: tuple[Row, ...],
+        frozen: bool,
+        eq: bool,
+        post_init: bool,
+        annotations: dict[str, str],
+    ) -> None:
+        self.key = key
+        self.fingerprint = fingerprint
+        self.fields = fields  # one row per field, in order
+        self.frozen = frozen
+        self.eq = eq
+        self.post_init = post_init
+        self.annotations = annotations  # as read for the fingerprint (the field pass reuses them)
+
+    def __repr__(self) -> str:
+        return f"Spec({self.key!r}, {self.fingerprint!r})"
 
 
 TABLE_FORMAT = 2

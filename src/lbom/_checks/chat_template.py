@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import unicodedata
 from collections.abc import Iterator
 from dataclasses import field
 from types import ModuleType
@@ -312,6 +311,8 @@ def _hidden_unicode(text: str, report: _Report) -> None:
         return
     line = text.count("\n", 0, first) + 1
     column = first - (text.rfind("\n", 0, first) + 1) + 1
+    import unicodedata  # here: only a template holding such characters needs its names (a 1.2 MB extension)
+
     parts = []
     for kind, codes in sorted(kinds.items()):
         distinct = sorted(set(codes))[:4]
