@@ -136,7 +136,8 @@ def _spec(cls: type, options: dict[str, Any]) -> Spec | str:
         else:
             row = (name, _kind(value, dataclasses.MISSING), True, True, True, None)
         fields.append(row)
-        parts.append(":".join(str(part) for part in (*row, annotation)))
+        field_name, kind, init, shown, compared, hashed = row
+        parts.append(f"{field_name}:{kind}:{init}:{shown}:{compared}:{hashed}:{annotation}")
     return Spec(key, ";".join(parts), tuple(fields), frozen, eq, post_init, annotations)
 
 
@@ -281,7 +282,9 @@ def _install_fields(cls: type, spec: Spec) -> bool:
     return True
 
 
-_SPECIAL = (ClassVar, dataclasses.InitVar, dataclasses.KW_ONLY)
+_LEADING: dict[str, tuple[str | None, str] | None] = {}
+"""The (prefix, name) the standard pass's pattern reads at the start of an annotation, by annotation: most
+annotations recur (``str``, ``int | None``), and the pattern's match is most of :func:`_names_special`'s time."""
 
 
 def _names_special(annotation: str, namespace: dict[str, Any]) -> bool:
@@ -289,18 +292,26 @@ def _names_special(annotation: str, namespace: dict[str, Any]) -> bool:
     ``_is_type`` does: the leading name is looked up in the class's module, or after ``typing.`` or
     ``dataclasses.`` (under whatever name the module imported them) in that module. It is one of the three, or a
     ``ClassVar[...]``/``InitVar[...]``. Says yes to a little more than the standard pass would, never less."""
-    match = dataclasses._MODULE_IDENTIFIER_RE.match(annotation)  # type: ignore[attr-defined]
-    if match is None:
+    if annotation in _LEADING:
+        leading = _LEADING[annotation]
+    else:
+        match = dataclasses._MODULE_IDENTIFIER_RE.match(annotation)  # type: ignore[attr-defined]
+        leading = _LEADING[annotation] = (match.group(1), match.group(2)) if match is not None else None
+    if leading is None:
         return False
-    prefix = match.group(1)
+    prefix, name = leading
     if prefix:
         owner = namespace.get(prefix)
         if owner is not typing and owner is not dataclasses:
             return False
         namespace = owner.__dict__
-    value = namespace.get(match.group(2))
+    value = namespace.get(name)
+    if value is None:  # a builtin or undefined name (str, int ...): none of the three
+        return False
     return (
-        any(value is special for special in _SPECIAL)
+        value is ClassVar
+        or value is dataclasses.InitVar
+        or value is dataclasses.KW_ONLY
         or type(value) is dataclasses.InitVar
         or getattr(value, "__origin__", None) is ClassVar
     )
