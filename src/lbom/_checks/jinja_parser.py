@@ -117,9 +117,13 @@ def parse_only() -> JinjaParser:
     package.__path__ = list(spec.submodule_search_locations)
     sys.modules[_ALIAS] = package
     _install_light_modules()
-    # nodes imports inspect for constant folding, which parsing never runs; the lexer calls ast.literal_eval on
-    # float literals only
-    with deferring("inspect"), deferring("ast", functions=("literal_eval",)):
+    # nodes imports inspect and markupsafe.Markup for constant folding, which parsing never runs (Markup also
+    # appears in annotations, where any callable does); the lexer calls ast.literal_eval on float literals only
+    with (
+        deferring("inspect"),
+        deferring("markupsafe", functions=("Markup",)),
+        deferring("ast", functions=("literal_eval",)),
+    ):
         modules = {name: importlib.import_module(f"{_ALIAS}.{name}") for name in _MODULES}
     nodes_module = modules["nodes"]
     lexer_module = modules["lexer"]
