@@ -23,6 +23,8 @@ R_LICENSE_DIFFERS = "LBOM-LIC-002"
 def license_key(text: str | None) -> str | None:
     """The comparison key of a declared license (its normalised SPDX id or LicenseRef, case-folded), or
     ``None`` when the text declares nothing."""
+    if text is None or not text.strip():
+        return None  # nothing declared (and no need to load the license tables to say so)
     from lbom._licenses import normalize_license
 
     info = normalize_license(text)
