@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from lbom._deferred import Deferred, deferring
+from lbom._deferred import Deferred, builtins_binding, deferring, stand_in
 
 
 @pytest.fixture
@@ -75,6 +75,93 @@ def test_a_from_import_of_any_other_name_loads_the_module_at_once(modules: Path)
 
         assert not isinstance(sys.modules["lbomtest_heavy"], Deferred)
     assert lbomtest_from.double(1) == 2
+
+
+def test_a_named_function_called_inside_the_block_does_not_recurse(modules: Path) -> None:
+    with deferring("lbomtest_heavy", functions=("double",)):
+        import lbomtest_from
+
+        assert lbomtest_from.double(4) == 8  # the stand-in leaves sys.modules, the real module is imported
+        assert not isinstance(sys.modules["lbomtest_heavy"], Deferred)
+    assert sys.modules["lbomtest_heavy"].LOADS == [1]
+
+
+def test_threads_reading_a_first_attribute_at_once_load_the_module_once(modules: Path) -> None:
+
+    (modules / "lbomtest_counted.py").write_text(
+        "import sys\nsys.modules['lbomtest_heavy'].__dict__.setdefault('RUNS', []).append(1)\nVALUE = 7\n"
+    )
+    counter = sys.modules.setdefault("lbomtest_heavy", __import__("lbomtest_heavy"))
+    failures: list[BaseException] = []
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads take turns between almost any two bytecodes: races show
+    try:
+        _race_rounds(failures)
+    finally:
+        sys.setswitchinterval(interval)
+    assert failures == []
+    assert len(counter.RUNS) == 150  # each round's module ran once, however many threads read at once
+    sys.modules.pop("lbomtest_counted", None)
+
+
+def _race_rounds(failures: list[BaseException]) -> None:
+    import threading
+
+    for _ in range(150):
+        sys.modules.pop("lbomtest_counted", None)
+        stand = stand_in("lbomtest_counted")
+        sys.modules["lbomtest_counted"] = stand  # as deferring() leaves it until the block ends
+        start = threading.Barrier(4)
+        seen: list[object] = []
+
+        def read(stand: Deferred = stand, start: threading.Barrier = start, seen: list[object] = seen) -> None:
+            start.wait()
+            try:
+                seen.append(stand.VALUE)
+            except BaseException as exc:  # a KeyError from two threads removing the stand-in, say
+                failures.append(exc)
+
+        threads = [threading.Thread(target=read) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert seen == [7] * len(seen)
+
+
+def test_nothing_goes_into_sys_modules_while_another_thread_runs(modules: Path) -> None:
+    import threading
+
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)
+    other.start()
+    try:
+        with deferring("lbomtest_heavy"):
+            assert "lbomtest_heavy" not in sys.modules
+            import lbomtest_importer
+    finally:
+        release.set()
+        other.join()
+    assert not isinstance(lbomtest_importer.lbomtest_heavy, Deferred)
+
+
+def test_builtins_binding_hands_the_stand_in_to_that_module_only(modules: Path) -> None:
+    import importlib.util
+
+    path = modules / "lbomtest_private.py"
+    path.write_text("import lbomtest_heavy\nfrom lbomtest_heavy import double\nimport json\n")
+    spec = importlib.util.spec_from_file_location("lbomtest_private", path)
+    assert spec is not None and spec.loader is not None
+    private = importlib.util.module_from_spec(spec)
+    private.__dict__["__builtins__"] = builtins_binding({"lbomtest_heavy": stand_in("lbomtest_heavy", ("double",))})
+    spec.loader.exec_module(private)
+    assert isinstance(private.lbomtest_heavy, Deferred) and private.json is sys.modules["json"]
+    assert "lbomtest_heavy" not in sys.modules  # never there: other importers could not have seen the stand-in
+    import lbomtest_importer
+
+    assert not isinstance(lbomtest_importer.lbomtest_heavy, Deferred)
+    assert private.double(5) == 10 and private.lbomtest_heavy.VALUE == 42
+    assert sys.modules["lbomtest_heavy"].LOADS == [1]
 
 
 def test_nothing_is_done_for_a_module_already_imported(modules: Path) -> None:

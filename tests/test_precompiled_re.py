@@ -21,6 +21,8 @@ SUPPORTED = ("310", "311", "312", "313")
 
 
 def _this_table() -> Any:
+    if f"{sys.version_info[0]}{sys.version_info[1]}" not in SUPPORTED:
+        pytest.skip(f"no table for Python {sys.version_info[:2]}: its patterns compile as usual")
     table = precompiled._table()
     assert table is not None, f"no table for Python {sys.version_info[:2]}: run python -m lbom._precompiled_re_writer"
     return table
@@ -43,8 +45,11 @@ def test_the_gguf_string_run_patterns_are_in_the_table() -> None:
 
 @pytest.mark.parametrize("version", SUPPORTED)
 def test_there_is_a_table_for_every_supported_python(version: str) -> None:
+    from lbom._precompiled_re_versions import RECORDED
+
     table = importlib.import_module(f"lbom._precompiled_re_{version}")
-    assert table.BUILD.startswith(f"{version[0]}.{version[1:]}.")
+    assert table.VERSION[:2] == (int(version[0]), int(version[1:]))
+    assert RECORDED[table.VERSION[:2]] == table.VERSION  # read before the table, to decide whether to load it
     assert isinstance(table.MAGIC, int) and table.CODESIZE == 4
     patterns = {entry[0] for entry in table.PATTERNS}
     assert len(patterns) > 40 and all(isinstance(p, (str, bytes)) for p in patterns)
@@ -73,8 +78,8 @@ def test_a_first_scan_on_the_recording_build_compiles_no_pattern(tmp_path: Any) 
     from tests.conftest import EXAMPLES
 
     table = _this_table()
-    if sys.version != table.BUILD:
-        pytest.skip(f"the table was recorded on {table.BUILD!r}, not this build: nothing is seeded here")
+    if tuple(sys.version_info[:3]) != table.VERSION:
+        pytest.skip(f"the table was recorded on Python {table.VERSION}: nothing is seeded here")
     out = subprocess.run(
         [sys.executable, "-c", FIRST_SCAN, str(EXAMPLES), str(tmp_path / "cache")],
         capture_output=True,
@@ -125,10 +130,14 @@ def test_seeding_fills_re_cache_on_the_recording_build_only(monkeypatch: pytest.
     monkeypatch.setattr(re, "_cache", cache)
     if hasattr(re, "_cache2"):  # 3.12+: a second, smaller cache re reads first
         monkeypatch.setattr(re, "_cache2", {})
-    fake = SimpleNamespace(BUILD="3.0.0 (another build)", PATTERNS=entries)
+    fake = SimpleNamespace(VERSION=(3, 0, 0), PATTERNS=entries)
     monkeypatch.setattr(precompiled, "_table", lambda: fake)
-    assert precompiled.seed() == 0 and cache == {}
-    fake.BUILD = sys.version
+    monkeypatch.setattr(precompiled, "_recorded_here", lambda: True)
+    assert precompiled.seed() == 0 and cache == {}  # the table's own version is not this one
+    fake.VERSION = tuple(sys.version_info[:3])
+    monkeypatch.setattr(precompiled, "_recorded_here", lambda: False)
+    assert precompiled.seed() == 0 and cache == {}  # the versions module says no: the table is not even read
+    monkeypatch.setattr(precompiled, "_recorded_here", lambda: True)
     assert precompiled.seed() == 3
     assert list(cache) == keys
     for entry, key in zip(entries, keys, strict=True):
@@ -143,7 +152,9 @@ def test_unknown_patterns_and_refused_code_compile_the_usual_way(monkeypatch: py
     entry = _entry(pattern)
     broken = (*entry[:3], entry[3][: len(entry[3]) // 2], *entry[4:])  # the engine refuses half the code
     assert precompiled._from_entry(broken) is None
-    monkeypatch.setattr(precompiled, "_table", lambda: SimpleNamespace(BUILD=sys.version, PATTERNS=(broken,)))
+    broken_table = SimpleNamespace(VERSION=tuple(sys.version_info[:3]), PATTERNS=(broken,))
+    monkeypatch.setattr(precompiled, "_table", lambda: broken_table)
+    monkeypatch.setattr(precompiled, "_recorded_here", lambda: True)
     compiled = precompiled.compile(pattern)
     assert compiled.pattern == pattern and compiled.match(struct.pack("<Q", 1) + b"x" * 4096) is None
     cache: dict[Any, Any] = {}
@@ -151,9 +162,22 @@ def test_unknown_patterns_and_refused_code_compile_the_usual_way(monkeypatch: py
     assert precompiled.seed() == 0 and cache == {}
 
 
+def test_only_the_recorded_cpython_version_seeds(monkeypatch: pytest.MonkeyPatch) -> None:
+    from lbom import _precompiled_re_versions as versions
+
+    minor = tuple(sys.version_info[:2])
+    monkeypatch.setattr(versions, "RECORDED", {minor: tuple(sys.version_info[:3])})
+    assert precompiled._recorded_here() == (sys.implementation.name == "cpython")
+    monkeypatch.setattr(versions, "RECORDED", {minor: (*minor, sys.version_info[2] + 1)})  # another micro
+    assert not precompiled._recorded_here()
+    monkeypatch.setattr(sys, "implementation", SimpleNamespace(name="pypy"))
+    monkeypatch.setattr(versions, "RECORDED", {minor: tuple(sys.version_info[:3])})
+    assert not precompiled._recorded_here()
+
+
 def test_a_missing_or_foreign_table_is_no_table(monkeypatch: pytest.MonkeyPatch) -> None:
     name = precompiled._table_name()
     monkeypatch.setitem(sys.modules, name, None)  # import blocked (as the writer's workload does)
     assert precompiled._table() is None
-    monkeypatch.setitem(sys.modules, name, SimpleNamespace(MAGIC=1, CODESIZE=4, BUILD=sys.version, PATTERNS=()))
+    monkeypatch.setitem(sys.modules, name, SimpleNamespace(MAGIC=1, CODESIZE=4, VERSION=(3, 0, 0), PATTERNS=()))
     assert precompiled._table() is None  # another engine

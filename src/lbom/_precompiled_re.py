@@ -11,9 +11,10 @@ handed the regex engine (``_sre.compile``) for it, and writes them to ``lbom._pr
 Python's minor version. At run time:
 
 - :func:`seed`, run when ``lbom`` is imported, puts each recorded pattern, compiled by the engine from the recorded
-  arguments, into ``re``'s own cache, where ``re.compile`` finds it. Only on the exact interpreter build that
-  recorded them (``sys.version``, the engine's ``MAGIC`` and code size): the result is then what ``re`` would
-  compile, by construction. Any other build compiles as usual.
+  arguments, into ``re``'s own cache, where ``re.compile`` finds it. Only on CPython of the exact version that
+  recorded them (major, minor and micro, with the engine's ``MAGIC`` and code size): ``re``'s compiler is then the
+  same code, so the result is what ``re`` would compile. Any other version compiles as usual, and does not load
+  the table for it (:mod:`lbom._precompiled_re_versions` says which versions have one).
 - :func:`compile` (the GGUF string-run patterns) takes the recorded arguments on any build of the same minor version
   with the same engine, as before this module seeded anything; the tests hold those entries equal to what ``re``
   compiles and the walks equal, on every supported Python.
@@ -72,11 +73,27 @@ def _from_entry(entry: Entry) -> re.Pattern[Any] | None:
     return compiled
 
 
+def _recorded_here() -> bool:
+    """Whether this interpreter is CPython of the exact version this minor version's table was recorded on
+    (checked in a tiny module before the table itself is loaded)."""
+    if sys.implementation.name != "cpython":
+        return False
+    try:
+        from lbom._precompiled_re_versions import RECORDED
+    except Exception:
+        return False
+    major, minor, micro = sys.version_info[:3]
+    return RECORDED.get((major, minor)) == (major, minor, micro)
+
+
 def seed() -> int:
-    """Put this build's recorded patterns into ``re``'s cache (those not there yet). Returns how many."""
-    table = _table()
+    """Put the recorded patterns into ``re``'s cache (those not there yet), on the CPython version that recorded
+    them. Returns how many."""
     cache = getattr(re, "_cache", None)
-    if table is None or getattr(table, "BUILD", None) != sys.version or not isinstance(cache, dict):
+    if not isinstance(cache, dict) or not _recorded_here():
+        return 0
+    table = _table()
+    if table is None or tuple(getattr(table, "VERSION", ())) != tuple(sys.version_info[:3]):
         return 0
     added = 0
     for entry in table.PATTERNS:

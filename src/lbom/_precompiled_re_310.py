@@ -2,7 +2,7 @@
 # ruff: noqa
 # mypy: ignore-errors
 
-BUILD = '3.10.13 (main, May  9 2026, 07:34:36) [GCC 12.2.0]'
+VERSION = (3, 10, 13)
 MAGIC = 20171005
 CODESIZE = 4
 PATTERNS = (('^(?:\\s*(\\w+)\\s*\\.)?\\s*(\\w+)', 0, 32,

@@ -2,7 +2,7 @@
 # ruff: noqa
 # mypy: ignore-errors
 
-BUILD = '3.11.7 (main, May  9 2026, 07:35:25) [GCC 12.2.0]'
+VERSION = (3, 11, 7)
 MAGIC = 20220615
 CODESIZE = 4
 PATTERNS = (('^(?:\\s*(\\w+)\\s*\\.)?\\s*(\\w+)', 0, 32,

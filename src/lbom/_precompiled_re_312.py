@@ -2,7 +2,7 @@
 # ruff: noqa
 # mypy: ignore-errors
 
-BUILD = '3.12.1 (main, May  9 2026, 07:36:11) [GCC 12.2.0]'
+VERSION = (3, 12, 1)
 MAGIC = 20221023
 CODESIZE = 4
 PATTERNS = (('(.*?(?:\\r\\n|\\n|\\r|$))', 0, 32,

@@ -2,7 +2,7 @@
 # ruff: noqa
 # mypy: ignore-errors
 
-BUILD = '3.13.0 (main, May  9 2026, 07:36:57) [GCC 12.2.0]'
+VERSION = (3, 13, 0)
 MAGIC = 20230612
 CODESIZE = 4
 PATTERNS = (('(.*?(?:\\r\\n|\\n|\\r|$))', 0, 32,

@@ -74,7 +74,8 @@ Row = tuple[str, str, bool, bool, bool, bool | None]
 class Spec:
     """What decides a class's generated methods: recorded for every decorated class, for the writer and tests.
 
-    A plain class: a dataclass or a named tuple would compile code at import, which is what this module avoids."""
+    A plain class: a dataclass or a named tuple would compile code at import, which is what this module avoids.
+    Specs compare by identity (nothing compares or hashes them)."""
 
     __slots__ = ("annotations", "eq", "fields", "fingerprint", "frozen", "key", "post_init")
 

@@ -208,3 +208,28 @@ def test_jinja2_from_a_zip_still_parses_non_ascii_names(tmp_path: Path) -> None:
     assert zipped.returncode == plain.returncode == 0, zipped.stderr
     assert json.loads(zipped.stdout)["metadata"] == json.loads(plain.stdout)["metadata"]
     assert json.loads(zipped.stdout)["warnings"] == json.loads(plain.stdout)["warnings"]
+
+
+ISOLATION_PROBE = """
+import sys, threading
+from lbom._checks.jinja_parser import parse_only
+parser = parse_only()
+private = sys.modules["lbom._checks._jinja.nodes"]
+assert "markupsafe" not in sys.modules, "a stand-in only: nothing imported"
+assert sys.version_info >= (3, 12) or "inspect" not in sys.modules  # 3.12+'s dataclasses import it anyway
+assert parser.parse("{{ 2.5 }}").body[0].nodes[0].value == 2.5  # ast.literal_eval through its stand-in
+import jinja2, jinja2.nodes, markupsafe
+# The real jinja2, imported after (or, in another thread, during) the load, never sees the stand-ins.
+assert jinja2.nodes.Markup is markupsafe.Markup and isinstance(markupsafe.Markup("x"), str)
+assert private.Markup is not markupsafe.Markup and private.Markup("<b>") == markupsafe.Markup("<b>")
+print("ok")
+"""
+
+
+def test_the_parse_only_copy_keeps_its_stand_ins_to_itself() -> None:
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", ISOLATION_PROBE], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "ok"

@@ -19,7 +19,7 @@ from _thread import allocate_lock
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from lbom._deferred import deferring
+from lbom._deferred import builtins_binding, stand_in
 from lbom._records import dataclass
 
 if TYPE_CHECKING:
@@ -107,7 +107,6 @@ def load(*, jinja2_imported: bool) -> JinjaParser:
 
 def parse_only() -> JinjaParser:
     """jinja2's lexer and parser as a private copy, without ``jinja2/__init__`` and the engine it imports."""
-    import importlib
     import importlib.util
 
     spec = importlib.util.find_spec("jinja2")
@@ -118,13 +117,16 @@ def parse_only() -> JinjaParser:
     sys.modules[_ALIAS] = package
     _install_light_modules()
     # nodes imports inspect and markupsafe.Markup for constant folding, which parsing never runs (Markup also
-    # appears in annotations, where any callable does); the lexer calls ast.literal_eval on float literals only
-    with (
-        deferring("inspect"),
-        deferring("markupsafe", functions=("Markup",)),
-        deferring("ast", functions=("literal_eval",)),
-    ):
-        modules = {name: importlib.import_module(f"{_ALIAS}.{name}") for name in _MODULES}
+    # appears in annotations, where any callable does); the lexer calls ast.literal_eval on float literals only.
+    # Only these four modules' own import statements get the stand-ins (their builtins), no other importer.
+    private_builtins = builtins_binding(
+        {
+            "inspect": stand_in("inspect"),
+            "markupsafe": stand_in("markupsafe", functions=("Markup",)),
+            "ast": stand_in("ast", functions=("literal_eval",)),
+        }
+    )
+    modules = {name: _load_private(name, private_builtins) for name in _MODULES}  # in dependency order
     nodes_module = modules["nodes"]
     lexer_module = modules["lexer"]
     parser_class = modules["parser"].Parser
@@ -135,6 +137,27 @@ def parse_only() -> JinjaParser:
         return tree
 
     return JinjaParser(nodes_module, parse, modules["exceptions"].TemplateSyntaxError, parse_only=True)
+
+
+def _load_private(name: str, private_builtins: dict[str, Any]) -> ModuleType:
+    """jinja2's module ``name`` as ``lbom._checks._jinja.<name>``, run with ``private_builtins``."""
+    import importlib.util
+    import os
+
+    full_name = f"{_ALIAS}.{name}"
+    directory = sys.modules[_ALIAS].__path__[0]
+    spec = importlib.util.spec_from_file_location(full_name, os.path.join(directory, f"{name}.py"))
+    if spec is None or spec.loader is None:
+        raise ImportError(f"jinja2's {name}.py cannot be loaded")
+    module = importlib.util.module_from_spec(spec)
+    module.__dict__["__builtins__"] = private_builtins  # its import statements (and its functions' later ones)
+    sys.modules[full_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[full_name]
+        raise
+    return module
 
 
 def _install_light_modules() -> None:

@@ -174,7 +174,9 @@ def _anonymous_buffer(size: int) -> mmap.mmap | None:
 
     The mapping is private: ``mmap.mmap(-1, size)`` alone makes a shared one, which Linux backs with shared memory
     (slower to fault in and to unmap, and never given huge pages). Where the kernel offers transparent huge pages
-    on request (``madvise`` mode), a large window asks for them; a kernel that refuses is simply not asked again.
+    on request (``madvise`` mode), a large window asks for them; a kernel without them refuses the advice and the
+    window keeps 4 KiB pages. (With THP ``defrag`` also on ``madvise``, a fault in the window may compact memory
+    first on a fragmented machine: the price of the request, as for any allocator that makes it.)
     """
     if size <= 0:
         return None
@@ -182,7 +184,7 @@ def _anonymous_buffer(size: int) -> mmap.mmap | None:
     try:
         if private is None:  # Windows: the only kind there is
             return mmap.mmap(-1, size)
-        store = mmap.mmap(-1, size, flags=private | mmap.MAP_ANONYMOUS)
+        store = mmap.mmap(-1, size, flags=private)  # CPython adds MAP_ANONYMOUS itself for fileno -1
     except (OSError, ValueError, OverflowError):
         return None
     huge = getattr(mmap, "MADV_HUGEPAGE", None)
