@@ -141,21 +141,33 @@ def parse_only() -> JinjaParser:
 
 def _load_private(name: str, private_builtins: dict[str, Any]) -> ModuleType:
     """jinja2's module ``name`` as ``lbom._checks._jinja.<name>``, run with ``private_builtins``."""
+    return _exec_jinja_file(name, f"{_ALIAS}.{name}", private_builtins)
+
+
+def _exec_jinja_file(name: str, full_name: str, private_builtins: dict[str, Any] | None = None) -> ModuleType:
+    """Run jinja2's ``<name>.py`` as module ``full_name`` of the private package (registered while it runs, removed
+    if it fails), with ``private_builtins`` for its imports when given.
+
+    Raises ImportError when it cannot (jinja2 in a zip, or installed without its ``.py`` files): the parse then
+    switches to jinja2's full import (:func:`parse_template`), which can.
+    """
     import importlib.util
     import os
 
-    full_name = f"{_ALIAS}.{name}"
     directory = sys.modules[_ALIAS].__path__[0]
     spec = importlib.util.spec_from_file_location(full_name, os.path.join(directory, f"{name}.py"))
     if spec is None or spec.loader is None:
         raise ImportError(f"jinja2's {name}.py cannot be loaded")
     module = importlib.util.module_from_spec(spec)
-    module.__dict__["__builtins__"] = private_builtins  # its import statements (and its functions' later ones)
+    if private_builtins is not None:
+        module.__dict__["__builtins__"] = private_builtins  # its import statements (and its functions' later ones)
     sys.modules[full_name] = module
     try:
         spec.loader.exec_module(module)
-    except BaseException:
+    except BaseException as exc:
         del sys.modules[full_name]
+        if isinstance(exc, OSError):
+            raise ImportError(f"jinja2's {name}.py cannot be read: {exc}") from exc
         raise
     return module
 
@@ -184,28 +196,11 @@ def _install_light_modules() -> None:
 
 def _jinja_source(name: str) -> ModuleType:
     """jinja2's own module ``name``, loaded into the private package beside its stand-in (as
-    ``_source_<name>``), without importing ``jinja2`` itself.
-
-    Raises ImportError when it cannot (jinja2 in a zip, or installed without its ``.py`` files): the parse then
-    switches to jinja2's full import (:func:`parse_template`), which can.
-    """
-    import importlib.util
-    import os
-
+    ``_source_<name>``), without importing ``jinja2`` itself (ImportError when it cannot: see
+    :func:`_exec_jinja_file`)."""
     full_name = f"{_ALIAS}._source_{name.lstrip('_')}"
     module = sys.modules.get(full_name)
-    if module is None:
-        directory = sys.modules[_ALIAS].__path__[0]
-        spec = importlib.util.spec_from_file_location(full_name, os.path.join(directory, f"{name}.py"))
-        if spec is None or spec.loader is None:
-            raise ImportError(f"jinja2's {name}.py cannot be loaded")
-        module = importlib.util.module_from_spec(spec)
-        try:
-            spec.loader.exec_module(module)
-        except OSError as exc:
-            raise ImportError(f"jinja2's {name}.py cannot be read: {exc}") from exc
-        sys.modules[full_name] = module
-    return module
+    return module if module is not None else _exec_jinja_file(name, full_name)
 
 
 class _UnusedLexerCache(dict[Any, Any]):
