@@ -154,12 +154,23 @@ def test_unknown_patterns_and_refused_code_compile_the_usual_way(monkeypatch: py
     assert precompiled._from_entry(broken) is None
     broken_table = SimpleNamespace(VERSION=tuple(sys.version_info[:3]), PATTERNS=(broken,))
     monkeypatch.setattr(precompiled, "_table", lambda: broken_table)
-    monkeypatch.setattr(precompiled, "_recorded_here", lambda: True)
+    monkeypatch.setattr(precompiled, "_recorded_here", lambda: False)  # another micro version: the table is read
     compiled = precompiled.compile(pattern)
     assert compiled.pattern == pattern and compiled.match(struct.pack("<Q", 1) + b"x" * 4096) is None
     cache: dict[Any, Any] = {}
     monkeypatch.setattr(re, "_cache", cache)
+    monkeypatch.setattr(precompiled, "_recorded_here", lambda: True)
     assert precompiled.seed() == 0 and cache == {}
+
+
+def test_on_the_recorded_version_the_gguf_patterns_come_from_the_seeded_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    pattern = gguf.precompiled_patterns()[0]
+    seeded = precompiled._from_entry(_entry(pattern))
+    monkeypatch.setattr(re, "_cache", {(bytes, pattern, 0): seeded})
+    if hasattr(re, "_cache2"):
+        monkeypatch.setattr(re, "_cache2", {})
+    monkeypatch.setattr(precompiled, "_recorded_here", lambda: True)
+    assert precompiled.compile(pattern) is seeded  # not built from the table a second time
 
 
 def test_only_the_recorded_cpython_version_seeds(monkeypatch: pytest.MonkeyPatch) -> None:

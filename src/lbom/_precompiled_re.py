@@ -108,6 +108,8 @@ def seed() -> int:
 
 def compile(pattern: bytes) -> re.Pattern[bytes]:
     """``re.compile(pattern)``, from the table when it holds this pattern for this minor version and engine."""
+    if _recorded_here():
+        return re.compile(pattern)  # seeded into re's cache at import: not built from the table a second time
     table = _table()
     if table is not None:
         for entry in table.PATTERNS:
