@@ -311,10 +311,11 @@ def scan(
         single_file = single_file or (len(path_list) == 1 and remote.single_file)
     # One cache connection for the headers and the chat-template memo: a second one would pay its own open and,
     # closing last, its own checkpoint (four fsyncs on a new cache).
-    cache = _open_scan_cache(options, path_list)
+    cache_dir = cache_directory(options, path_list)
+    cache = _open_scan_cache(cache_dir, options)
     try:
         return _scan_local(
-            found, store_plan, findings, options, path_list, read_text, single_file, remote_models, cache
+            found, store_plan, findings, options, path_list, read_text, single_file, remote_models, cache_dir, cache
         )
     finally:
         if cache is not None:
@@ -330,6 +331,7 @@ def _scan_local(
     read_text: TextLoader | None,
     single_file: bool,
     remote_models: list[ModelArtifact],
+    cache_dir: str | None,
     cache: ScanCache | None,
 ) -> ScanResult:
     """The local part of :func:`scan`: read the candidates, then assemble models, through one cache."""
@@ -360,7 +362,7 @@ def _scan_local(
     sidecars = _sidecars_for(read_files, found.directories, options.limits, read_text)
     # Multi-file models are grouped only when folders were scanned: a single shard stays a single file.
     directories = None if single_file else found.directories
-    with _template_memo(options, path_list, cache) as memo:
+    with _template_memo(cache_dir, options.rehash, cache) as memo:
         local_models = assemble_models(
             read_files, sidecars, directories, options.limits, read_text, context=CheckContext(template_memo=memo)
         )
@@ -379,24 +381,21 @@ def _scan_local(
 
 
 @contextlib.contextmanager
-def _template_memo(
-    options: ScanOptions, roots: Sequence[str], cache: ScanCache | None = None
-) -> Iterator[TemplateMemo | None]:
-    """The cache's chat-template memo, under the same rules as the scan cache (off with ``--no-cache``, never in
-    a scanned folder, refreshed by ``--rehash``), on the scan cache's connection when there is one."""
-    directory = cache_directory(options, roots)
+def _template_memo(directory: str | None, refresh: bool, cache: ScanCache | None) -> Iterator[TemplateMemo | None]:
+    """The cache's chat-template memo in the scan's cache ``directory`` (None without one: see
+    :func:`cache_directory`), refreshed by ``--rehash``, on the scan cache's connection when there is one."""
     if directory is None:
         yield None
         return
     from lbom._cache import TemplateMemo
 
-    with TemplateMemo(directory, refresh=options.rehash, shared=cache) as memo:
+    with TemplateMemo(directory, refresh=refresh, shared=cache) as memo:
         yield memo
 
 
-def _open_scan_cache(options: ScanOptions, roots: Sequence[str]) -> ScanCache | None:
-    """The scan cache for this scan, or None (``--no-cache``, inside a scanned folder, or it cannot be opened)."""
-    directory = cache_directory(options, roots)
+def _open_scan_cache(directory: str | None, options: ScanOptions) -> ScanCache | None:
+    """The scan cache in ``directory`` (None without one: see :func:`cache_directory`), or None when it cannot be
+    opened."""
     if directory is None:
         return None
     from lbom._cache import open_cache
